@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number) => z.coerce.number().int().min(min);
+
+// One schema for the whole environment: a bad setting fails at start with
+// the variable's name, never later inside a request.
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().min(1).default('./data/dev.db'),
+  SEED: bool.default(true),
+  SEED_USERS: int(0).max(10_000_000).default(1000),
+  REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().min(1).default('composure:'),
+  REDIS_TIMEOUT_MS: int(1).default(50),
+  RATES_URL: z.string().url().optional(),
+  RATES_SIMULATOR_PORT: int(0).max(65535).default(3001),
+  RATES_TIMEOUT_MS: int(1).default(800),
+  RATES_TTL_MS: int(0).default(30_000),
+  RATES_STALE_MS: int(0).default(3_600_000),
+  BREAKER_FAILURES: int(1).default(5),
+  BREAKER_HALF_OPEN_MS: int(1).default(10_000),
+  RATE_LIMIT_BURST: int(1).default(100),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
+  AUTH_FAILURE_BURST: int(1).default(10),
+  AUTH_FAILURE_PER_SECOND: z.coerce.number().positive().default(1),
+  IDEMPOTENCY_TTL_MS: int(1).default(86_400_000),
+  IDEMPOTENCY_LOCK_MS: int(1).default(30_000),
+  IDEMPOTENCY_PURGE_INTERVAL_MS: int(1).default(60_000),
+  CACHE_MAX_BYTES: int(0).default(64 * 1024 * 1024),
+  CACHE_MAX_ENTRIES: int(1).default(50_000),
+  CURSOR_SECRET: z.string().min(32).optional(),
+  MAX_BODY_BYTES: int(1).default(1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: int(1).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof envSchema>;
+export type Config = z.infer<typeof envSchema>;
+
+/**
+ * Parses the environment (or a partial one, in tests) into a complete config.
+ * Throws with every offending variable named.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Services } from '../services.js';
+
+/**
+ * A handler tried before the tRPC adapter, for answers the adapter cannot
+ * give (byte-level replays, 304s) or gives slowly (cache hits). It returns
+ * true when it answered; false hands the request on unchanged.
+ */
+export type FastPath = (req: IncomingMessage, res: ServerResponse, services: Services) => boolean | Promise<boolean>;
+
+export const fastPaths: FastPath[] = [];

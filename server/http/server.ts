@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { appRouter } from '../routers/app.js';
+import type { Context } from '../context.js';
+import { clientIp } from '../context.js';
+import type { Services } from '../services.js';
+import { fastPaths } from './fast-paths.js';
+import { healthz, readyz } from './health.js';
+import { requestId } from './request-id.js';
+import { sendJson } from './send-json.js';
+
+const TRPC_PREFIX = '/trpc/';
+
+export interface HttpServer {
+  server: Server;
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), then resolves. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export function createHttpServer(services: Services): HttpServer {
+  const { log } = services;
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: TRPC_PREFIX,
+    maxBodySize: services.config.MAX_BODY_BYTES,
+    createContext: ({ req, res }): Context => {
+      const id = String(res.getHeader('x-request-id') ?? '');
+      return { req, res, requestId: id, clientIp: clientIp(req), services, log: log.child({ requestId: id }) };
+    },
+    onError: ({ error, path, ctx }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        (ctx?.log ?? log).error({ err: error.cause ?? error, path }, 'unexpected error');
+      }
+    },
+  });
+
+  let inFlight = 0;
+  let draining = false;
+  let idle: (() => void) | null = null;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-request-id', requestId(req));
+    // While draining, ask keep-alive clients to go elsewhere after this answer.
+    if (draining) res.setHeader('connection', 'close');
+    const url = req.url ?? '/';
+    if (url.startsWith(TRPC_PREFIX)) {
+      for (const fastPath of fastPaths) {
+        if (await fastPath(req, res, services)) return;
+      }
+      await trpc(req, res);
+      return;
+    }
+    const path = url.split('?', 1)[0];
+    if (path === '/healthz' && req.method === 'GET') return healthz(res);
+    if (path === '/readyz' && req.method === 'GET') return readyz(res, services);
+    const extra = services.routes[path ?? ''];
+    if (extra && req.method === 'GET') return extra(req, res);
+    sendJson(res, 404, { error: { message: `No route ${req.method} ${path}`, code: 'NOT_FOUND' } });
+  };
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0 && idle) idle();
+    });
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request failed outside tRPC');
+      if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  return {
+    server,
+    drain(timeoutMs) {
+      draining = true;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          log.warn({ inFlight }, 'shutdown timeout: closing remaining connections');
+          server.closeAllConnections();
+          done();
+        }, timeoutMs);
+        timer.unref();
+        server.close();
+        server.closeIdleConnections();
+        if (inFlight === 0) done();
+        else idle = done;
+      });
+    },
+  };
+}

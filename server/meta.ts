@@ -1,0 +1,12 @@
+/** Per-procedure settings the middleware read (`.meta({...})`). */
+export interface Meta {
+  /** Tokens one call takes from the caller's bucket. @default 1 */
+  cost?: number;
+  /** Mutations: whether an Idempotency-Key is required. @default 'optional' */
+  idempotency?: 'required' | 'optional';
+  /** Queries: cache the answer this long (ms). No cache when absent. */
+  cacheTtlMs?: number | 'rates';
+  /** Queries: the per-tenant tags a write must evict (`users`, `payments`, `stats`). */
+  cacheTags?: readonly CacheTag[];
+}
+export type CacheTag = 'users' | 'payments' | 'stats' | 'rates';

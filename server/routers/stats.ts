@@ -1,0 +1,13 @@
+import { statsInputSchema, statsSummarySchema } from '../../shared/schemas/stats.js';
+import { queryProcedure } from '../procedures.js';
+import { router } from '../trpc.js';
+
+export const statsRouter = router({
+  // A scan of every payment of the tenant: it costs more tokens and is the
+  // answer the cache saves most on.
+  summary: queryProcedure
+    .meta({ cost: 5, cacheTtlMs: 60_000, cacheTags: ['users', 'payments', 'stats'] })
+    .input(statsInputSchema)
+    .output(statsSummarySchema)
+    .query(({ ctx }) => ctx.services.payments.summary(ctx.auth.tenantId)),
+});

@@ -1,0 +1,60 @@
+import { TRPCError } from '@trpc/server';
+import { SqliteError } from 'better-sqlite3';
+import { ERROR_REASONS } from '../../shared/errors.js';
+import {
+  createUserInputSchema,
+  listUsersInputSchema,
+  userByIdInputSchema,
+  userSchema,
+  usersPageSchema,
+} from '../../shared/schemas/users.js';
+import { ApiError } from '../errors.js';
+import { mutationProcedure, queryProcedure } from '../procedures.js';
+import { router } from '../trpc.js';
+import { toUser } from '../repos/users.js';
+import { toPage } from '../pagination/to-page.js';
+
+export const usersRouter = router({
+  list: queryProcedure
+    .meta({ cacheTtlMs: 60_000, cacheTags: ['users'] })
+    .input(listUsersInputSchema)
+    .output(usersPageSchema)
+    .query(({ ctx, input }) => {
+      const { users, cursors } = ctx.services;
+      const scope = `users.list|${ctx.auth.tenantId}`;
+      const afterId = cursors.decode(scope, input.cursor);
+      const rows = users.page(ctx.auth.tenantId, afterId, input.limit + 1);
+      return toPage(rows, input.limit, (row) => cursors.encode(scope, row.id), toUser);
+    }),
+
+  byId: queryProcedure
+    .meta({ cacheTtlMs: 60_000, cacheTags: ['users'] })
+    .input(userByIdInputSchema)
+    .output(userSchema)
+    .query(({ ctx, input }) => {
+      const row = ctx.services.users.byId(ctx.auth.tenantId, input.id);
+      // Without a throw, tRPC would answer 200 {"result":{}} for a missing row.
+      if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: `No user ${input.id} in this tenant.` });
+      return toUser(row);
+    }),
+
+  create: mutationProcedure
+    .input(createUserInputSchema)
+    .output(userSchema)
+    .mutation(({ ctx, input }) => {
+      try {
+        const row = ctx.services.users.insert(ctx.auth.tenantId, input.name, input.email);
+        ctx.services.bus.publish({ type: 'user.created', tenantId: ctx.auth.tenantId, id: row.id });
+        return toUser(row);
+      } catch (err) {
+        if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new TRPCError({
+            code: 'CONFLICT',
+            message: `A user with email ${input.email} already exists in this tenant.`,
+            cause: new ApiError({ reason: ERROR_REASONS.duplicate }),
+          });
+        }
+        throw err;
+      }
+    }),
+});

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type Database from 'better-sqlite3';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/open.js';
+import { isEmpty, seed } from './db/seed.js';
+import { createUsersRepo, type UsersRepo } from './repos/users.js';
+import { createPaymentsRepo, type PaymentsRepo } from './repos/payments.js';
+import { createApiKeysRepo } from './repos/api-keys.js';
+import { cursorSecret } from './repos/server-meta.js';
+import { createCursorCodec, type CursorCodec } from './pagination/cursor-codec.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { createAuthGate, type AuthGate } from './auth/auth-gate.js';
+import { createMemoryBus, type EventBus } from './events/bus.js';
+import type { RateLimitStore, BucketPlan } from './stores/rate-limit-store.js';
+import { createMemoryRateLimitStore } from './stores/memory-rate-limit.js';
+import { startRatesSimulator } from './downstream/rates-simulator.js';
+import { createRatesProvider } from './downstream/rates-provider.js';
+import { createRatesService } from './downstream/rates-service.js';
+
+/** Everything a request may use, built once per server. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  sqlite: Database.Database;
+  db: Db;
+  users: UsersRepo;
+  payments: PaymentsRepo;
+  cursors: CursorCodec;
+  authGate: AuthGate;
+  limiter: RateLimitStore;
+  bus: EventBus;
+  rates: ReturnType<typeof createRatesService>;
+  ratesProvider: ReturnType<typeof createRatesProvider>;
+  /** Extra readiness checks for /readyz (Redis, when configured). */
+  readiness: Record<string, () => Promise<{ status: string; required: boolean }>>;
+  /** Extra GET routes outside /trpc (e.g. /metrics). */
+  routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
+  /** The built-in provider, when RATES_URL is unset. */
+  simulator: Awaited<ReturnType<typeof startRatesSimulator>> | null;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, log: Logger): Promise<Services> {
+  const { sqlite, db } = openDatabase(config.DATABASE_URL);
+  if (config.SEED && isEmpty(sqlite)) {
+    const started = Date.now();
+    seed(sqlite, { users: config.SEED_USERS, progress: (line) => log.info(line) });
+    log.info({ ms: Date.now() - started, users: config.SEED_USERS }, 'seeded demo data');
+  }
+  const defaultPlan: BucketPlan = {
+    name: 'default',
+    burst: config.RATE_LIMIT_BURST,
+    perSecond: config.RATE_LIMIT_PER_SECOND,
+  };
+  const simulator = config.RATES_URL
+    ? null
+    : await startRatesSimulator({ port: config.RATES_SIMULATOR_PORT, host: '127.0.0.1' });
+  const ratesProvider = createRatesProvider({
+    url: config.RATES_URL ?? simulator?.url ?? '',
+    timeoutMs: config.RATES_TIMEOUT_MS,
+    breakerFailures: config.BREAKER_FAILURES,
+    halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS,
+  });
+  const rates = createRatesService({
+    provider: ratesProvider,
+    ttlMs: config.RATES_TTL_MS,
+    staleMs: config.RATES_STALE_MS,
+  });
+  const limiter = createMemoryRateLimitStore();
+  const bus = createMemoryBus();
+
+  return {
+    config,
+    log,
+    sqlite,
+    db,
+    users: createUsersRepo(db),
+    payments: createPaymentsRepo(db),
+    cursors: createCursorCodec(cursorSecret(sqlite, config.CURSOR_SECRET)),
+    authGate: createAuthGate({
+      authenticate: createAuthenticator({ apiKeys: createApiKeysRepo(db), defaultPlan }),
+      limiter,
+      failurePlan: {
+        name: 'auth-failures',
+        burst: config.AUTH_FAILURE_BURST,
+        perSecond: config.AUTH_FAILURE_PER_SECOND,
+      },
+    }),
+    limiter,
+    bus,
+    rates,
+    ratesProvider,
+    simulator,
+    readiness: {},
+    routes: {},
+    async close() {
+      await simulator?.close();
+      await limiter.close?.();
+      await bus.close?.();
+      sqlite.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../server/config.js';
+import { startServer, type RunningServer } from '../../server/app.js';
+
+export interface TestServer extends RunningServer {
+  dir: string;
+  dbFile: string;
+  /** A raw HTTP call to a procedure: GET for queries (input in the query string), POST for mutations. */
+  call(path: string, opts?: CallOptions): Promise<CallResult>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface CallOptions {
+  method?: 'GET' | 'POST';
+  input?: unknown;
+  key?: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: { result?: { data?: unknown }; error?: { message: string; code: number; data: Record<string, unknown> } };
+}
+
+/** A real server on 127.0.0.1:0 over a fresh SQLite file in a temp folder. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'composure-test-'));
+  const dbFile = join(dir, 'test.db');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: dbFile,
+    SEED_USERS: '50',
+    LOG_LEVEL: 'silent',
+    RATES_SIMULATOR_PORT: '0',
+    ...env,
+  });
+  const server = await startServer(config);
+  const close = async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return {
+    ...server,
+    dir,
+    dbFile,
+    close,
+    [Symbol.asyncDispose]: close,
+    call: (path, opts = {}) => call(server.url, path, opts),
+  };
+}
+
+export async function call(baseUrl: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { ...opts.headers };
+  const key = opts.key === undefined ? 'demo-alice' : opts.key;
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  let url = `${baseUrl}/trpc/${path}`;
+  let body: string | undefined;
+  if (method === 'GET') {
+    if (opts.input !== undefined) url += `?input=${encodeURIComponent(JSON.stringify(opts.input))}`;
+  } else {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.input ?? {});
+  }
+  const res = await fetch(url, { method, headers, body });
+  const text = await res.text();
+  let parsed: CallResult['body'] = {};
+  try {
+    parsed = JSON.parse(text) as CallResult['body'];
+  } catch {
+    // Non-JSON answers (304, 413 from a proxy) keep an empty body.
+  }
+  return { status: res.status, headers: res.headers, text, body: parsed };
+}
