@@ -4,9 +4,20 @@ import type { Meta } from './meta.js';
 import { ApiError } from './errors.js';
 import type { ErrorData } from '../shared/errors.js';
 
-function issuesOf(cause: unknown): unknown[] | undefined {
-  if (cause && typeof cause === 'object' && 'issues' in cause && Array.isArray(cause.issues)) return cause.issues;
+interface Issue {
+  path?: readonly PropertyKey[];
+  message?: string;
+}
+
+function issuesOf(cause: unknown): Issue[] | undefined {
+  if (cause && typeof cause === 'object' && 'issues' in cause && Array.isArray(cause.issues)) return cause.issues as Issue[];
   return undefined;
+}
+
+// tRPC's default message is the issues as pretty-printed JSON; one readable line is kinder to curl users.
+function describeIssues(issues: Issue[]): string {
+  const parts = issues.slice(0, 5).map((i) => `${i.path?.length ? i.path.map(String).join('.') : 'input'}: ${i.message ?? 'invalid'}`);
+  return `Invalid input: ${parts.join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`;
 }
 
 const t = initTRPC
@@ -28,7 +39,8 @@ const t = initTRPC
       }
       if (dev && shape.data.stack) data.stack = shape.data.stack;
       // An unexpected error's message can carry SQL or paths: only development sees it.
-      const message = error.code === 'INTERNAL_SERVER_ERROR' && !dev ? 'Internal server error' : shape.message;
+      let message = error.code === 'INTERNAL_SERVER_ERROR' && !dev ? 'Internal server error' : shape.message;
+      if (issues) message = describeIssues(issues);
       return { code: shape.code, message, data };
     },
   });

@@ -10,7 +10,7 @@ import { retryAfterSeconds } from '../http/rate-limit-headers.js';
 export const ratesRouter = router({
   latest: queryProcedure
     .meta({ cacheTtlMs: 'rates', cacheTags: ['rates'] })
-    .input(ratesInputSchema)
+    .input(ratesInputSchema.default({ base: 'USD' }))
     .output(ratesSchema)
     .query(async ({ ctx }) => {
       try {
