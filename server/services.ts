@@ -17,6 +17,8 @@ import { createMemoryRateLimitStore } from './stores/memory-rate-limit.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
 import { createRatesProvider } from './downstream/rates-provider.js';
 import { createRatesService } from './downstream/rates-service.js';
+import { createIdempotency, type IdempotencyService } from './idempotency/index.js';
+import { createQueryCache, type QueryCache } from './cache/index.js';
 
 /** Everything a request may use, built once per server. */
 export interface Services {
@@ -30,6 +32,8 @@ export interface Services {
   authGate: AuthGate;
   limiter: RateLimitStore;
   bus: EventBus;
+  idempotency: IdempotencyService;
+  cache: QueryCache;
   rates: ReturnType<typeof createRatesService>;
   ratesProvider: ReturnType<typeof createRatesProvider>;
   /** Extra readiness checks for /readyz (Redis, when configured). */
@@ -69,6 +73,8 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   });
   const limiter = createMemoryRateLimitStore();
   const bus = createMemoryBus();
+  const idempotency = createIdempotency({ sqlite, config, log });
+  const cache = createQueryCache({ config, bus, log });
 
   return {
     config,
@@ -89,12 +95,16 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     }),
     limiter,
     bus,
+    idempotency,
+    cache,
     rates,
     ratesProvider,
     simulator,
     readiness: {},
     routes: {},
     async close() {
+      await idempotency.close();
+      await cache.close();
       await simulator?.close();
       await limiter.close?.();
       await bus.close?.();

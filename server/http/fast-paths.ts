@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../services.js';
+import { idempotentReplay } from './idempotent-replay.js';
+import { cacheFastPath } from './cache-fast-path.js';
 
 /**
  * A handler tried before the tRPC adapter, for answers the adapter cannot
@@ -8,4 +10,4 @@ import type { Services } from '../services.js';
  */
 export type FastPath = (req: IncomingMessage, res: ServerResponse, services: Services) => boolean | Promise<boolean>;
 
-export const fastPaths: FastPath[] = [];
+export const fastPaths: readonly FastPath[] = [idempotentReplay, cacheFastPath];
