@@ -54,9 +54,9 @@ export type CreatePaymentInput = z.input<typeof createPaymentInputSchema>;
  * listPaymentsInputSchema.parse({ limit: 20, userId: 7 });
  * ```
  */
-export const listPaymentsInputSchema = pageInputSchema.extend({
-  userId: z.number().int().positive().optional(),
-});
+export const listPaymentsInputSchema = pageInputSchema
+  .extend({ userId: z.number().int().positive().optional() })
+  .prefault({});
 export type ListPaymentsInput = z.input<typeof listPaymentsInputSchema>;
 
 /**

@@ -42,14 +42,14 @@ export type CreateUserInput = z.input<typeof createUserInputSchema>;
 export const userByIdInputSchema = z.object({ id: z.number().int().positive() });
 
 /**
- * Input of `users.list`: the common page input.
+ * Input of `users.list`: the common page input; may be omitted.
  *
  * @example
  * ```ts
  * listUsersInputSchema.parse({ limit: 50, cursor: page.nextCursor });
  * ```
  */
-export const listUsersInputSchema = pageInputSchema;
+export const listUsersInputSchema = pageInputSchema.prefault({});
 export type ListUsersInput = z.input<typeof listUsersInputSchema>;
 
 /**

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('rate limits over HTTP', () => {
+  it('counts the RateLimit headers down, then answers 429 with Retry-After', async () => {
+    server = await startTestServer({ RATE_LIMIT_BURST: '3', RATE_LIMIT_PER_SECOND: '0.5' });
+    const remaining: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await server.call('users.byId', { input: { id: 1 } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-policy')).toBe('"default";q=3;w=6');
+      remaining.push(res.headers.get('ratelimit') ?? '');
+    }
+    expect(remaining.map((h) => /r=(\d+)/.exec(h)?.[1])).toEqual(['2', '1', '0']);
+    const limited = await server.call('users.byId', { input: { id: 1 } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect(limited.headers.get('cache-control')).toBe('no-store');
+    expect(limited.headers.get('ratelimit')).toBe('"default";r=0;t=2');
+    expect(limited.body.error?.data).toMatchObject({ code: 'TOO_MANY_REQUESTS', httpStatus: 429, reason: 'rate_limited' });
+    const retryAfterMs = limited.body.error?.data.retryAfterMs as number;
+    expect(retryAfterMs).toBeGreaterThan(1000);
+    expect(retryAfterMs).toBeLessThanOrEqual(2000);
+  });
+
+  it('charges stats.summary more than one token', async () => {
+    server = await startTestServer({ RATE_LIMIT_BURST: '10', RATE_LIMIT_PER_SECOND: '0.1' });
+    const res = await server.call('stats.summary');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit')).toMatch(/r=5;/);
+  });
+
+  it('leaves bob unaffected when alice is limited', async () => {
+    server = await startTestServer({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SECOND: '0.1' });
+    for (let i = 0; i < 3; i++) await server.call('users.byId', { input: { id: 1 } });
+    expect((await server.call('users.byId', { input: { id: 1 } })).status).toBe(429);
+    const bob = await server.call('users.list', { key: 'demo-bob' });
+    expect(bob.status).toBe(200);
+  });
+
+  it('admits exactly the burst out of many concurrent requests', async () => {
+    server = await startTestServer({ RATE_LIMIT_BURST: '20', RATE_LIMIT_PER_SECOND: '0.01' });
+    const s = server;
+    const results = await Promise.all(Array.from({ length: 50 }, () => s.call('users.byId', { input: { id: 1 } })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((st) => st === 200)).toHaveLength(20);
+    expect(statuses.filter((st) => st === 429)).toHaveLength(30);
+  });
+
+  it('limits failed authentication per client address, even for a valid key afterwards', async () => {
+    server = await startTestServer({ AUTH_FAILURE_BURST: '3', AUTH_FAILURE_PER_SECOND: '0.1' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await server.call('users.list', { key: `guess-${i}` })).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    // A blocked address cannot confirm a guess: the key is not even looked up.
+    const valid = await server.call('users.list');
+    expect(valid.status).toBe(429);
+    expect(Number(valid.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+});
