@@ -12,6 +12,9 @@ import { createCursorCodec, type CursorCodec } from './pagination/cursor-codec.j
 import { createAuthenticator } from './auth/authenticate.js';
 import { createAuthGate, type AuthGate } from './auth/auth-gate.js';
 import { createMemoryBus, type EventBus } from './events/bus.js';
+import { createRedisBus } from './events/redis-bus.js';
+import { connectRedis, type RedisConnections } from './redis/connection.js';
+import { createRedisRateLimitStore } from './stores/redis-rate-limit.js';
 import type { RateLimitStore, BucketPlan } from './stores/rate-limit-store.js';
 import { createMemoryRateLimitStore } from './stores/memory-rate-limit.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
@@ -36,6 +39,8 @@ export interface Services {
   cache: QueryCache;
   rates: ReturnType<typeof createRatesService>;
   ratesProvider: ReturnType<typeof createRatesProvider>;
+  /** The shared store's connections, when REDIS_URL is set. */
+  redis: RedisConnections | null;
   /** Extra readiness checks for /readyz (Redis, when configured). */
   readiness: Record<string, () => Promise<{ status: string; required: boolean }>>;
   /** Extra GET routes outside /trpc (e.g. /metrics). */
@@ -71,8 +76,22 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     ttlMs: config.RATES_TTL_MS,
     staleMs: config.RATES_STALE_MS,
   });
-  const limiter = createMemoryRateLimitStore();
-  const bus = createMemoryBus();
+  const redis: RedisConnections | null = config.REDIS_URL ? connectRedis(config.REDIS_URL, log) : null;
+  const localLimiter = createMemoryRateLimitStore();
+  // With Redis, every instance shares the buckets; the local store answers
+  // when Redis is slow or gone, so a Redis outage never fails a request.
+  const limiter: RateLimitStore = redis
+    ? createRedisRateLimitStore({
+        redis: redis.command,
+        prefix: `${config.REDIS_PREFIX}rl:`,
+        timeoutMs: config.REDIS_TIMEOUT_MS,
+        fallback: localLimiter,
+        onError: () => redis.markUnhealthy(),
+      })
+    : localLimiter;
+  const bus: EventBus = redis
+    ? createRedisBus({ command: redis.command, subscriber: redis.subscriber, channel: `${config.REDIS_PREFIX}events`, log })
+    : createMemoryBus();
   const idempotency = createIdempotency({ sqlite, config, log });
   const cache = createQueryCache({ config, bus, log });
 
@@ -100,7 +119,10 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     rates,
     ratesProvider,
     simulator,
-    readiness: {},
+    readiness: redis
+      ? { redis: async () => ({ status: redis.ready() ? 'ok' : 'degraded', required: true }) }
+      : {},
+    redis,
     routes: {},
     async close() {
       await idempotency.close();
@@ -108,6 +130,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       await simulator?.close();
       await limiter.close?.();
       await bus.close?.();
+      await redis?.close();
       sqlite.close();
     },
   };

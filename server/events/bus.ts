@@ -3,7 +3,9 @@ import { EventEmitter } from 'node:events';
 /** A domain event: what changed, in which tenant. Caches subscribe to evict. */
 export type DomainEvent =
   | { type: 'user.created'; tenantId: number; id: number }
-  | { type: 'payment.created'; tenantId: number; id: number; userId: number };
+  | { type: 'payment.created'; tenantId: number; id: number; userId: number }
+  // Events may have been missed (the shared bus reconnected): drop every local entry.
+  | { type: 'bus.resync' };
 
 export type EventListener = (event: DomainEvent) => void;
 

@@ -10,22 +10,23 @@ export function healthz(res: ServerResponse): void {
 /** 200 when every hard dependency answers, else 503; the breaker's state is reported, not required. */
 export async function readyz(res: ServerResponse, services: Services): Promise<void> {
   const checks: Record<string, string> = {};
-  let ready = true;
+  let status: 'ok' | 'degraded' | 'unavailable' = 'ok';
   try {
     services.sqlite.prepare('SELECT 1').get();
     checks.database = 'ok';
   } catch {
     checks.database = 'down';
-    ready = false;
+    status = 'unavailable';
   }
   for (const [name, probe] of Object.entries(services.readiness)) {
     const state = await probe();
     checks[name] = state.status;
-    if (state.required && state.status !== 'ok') ready = false;
+    // The instance still serves from local state; the 503 tells a load balancer it is not whole.
+    if (state.required && state.status !== 'ok' && status === 'ok') status = 'degraded';
   }
   res.setHeader('cache-control', 'no-store');
-  sendJson(res, ready ? 200 : 503, {
-    status: ready ? 'ok' : 'unavailable',
+  sendJson(res, status === 'ok' ? 200 : 503, {
+    status,
     checks,
     breakers: { rates: services.ratesProvider.breakerState() },
   });
