@@ -22,6 +22,11 @@ export interface RedisRateLimitStoreOptions {
   onError?: (err: unknown) => void;
 }
 
+export interface RedisRateLimitStore extends RateLimitStore {
+  /** Waits for pending decisions (at most `timeoutMs`); the Redis client stays open. */
+  close(): Promise<void>;
+}
+
 /**
  * ioredis options for a connection that must fail fast. Without
  * `enableOfflineQueue: false` commands issued while disconnected wait in a
@@ -132,7 +137,7 @@ function toDecision(reply: unknown, plan: BucketPlan): RateLimitDecision {
  * A decision that timed out may still land in Redis later; limits then
  * err on the strict side by one token, never the lax one.
  */
-export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): RateLimitStore {
+export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): RedisRateLimitStore {
   const { redis, prefix, fallback } = opts;
   const timeoutMs = opts.timeoutMs ?? 50;
   const onError = opts.onError ?? (() => {});
@@ -147,7 +152,11 @@ export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): Rat
       let settled = false;
       const useFallback = (err: unknown): void => {
         settled = true;
-        onError(err);
+        try {
+          onError(err);
+        } catch {
+          // A failing logger must not leave the request hanging.
+        }
         try {
           resolve(fallback.take(key, plan, cost));
         } catch (fallbackErr) {
@@ -190,7 +199,6 @@ export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): Rat
       void decision.finally(() => inFlight.delete(decision)).catch(() => {});
       return decision;
     },
-    /** Waits for pending decisions (at most `timeoutMs`); the Redis client stays open. */
     async close() {
       await Promise.allSettled([...inFlight]);
     },

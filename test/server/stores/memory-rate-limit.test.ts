@@ -200,13 +200,24 @@ describe('memory rate-limit store: bounded memory', () => {
     expect(store.size).toBe(0);
   });
 
-  it('reuses freed slots after eviction without mixing buckets up', () => {
+  it('evicts the bucket nearest to full when every bucket is still refilling', () => {
     const clock = manualClock();
     const store = createMemoryRateLimitStore({ maxKeys: 2, now: clock.now });
-    for (let i = 0; i < 5; i++) store.take('a', plan);
-    store.take('b', plan);
-    store.take('c', plan); // evicts a, c gets a's slot
-    expect(store.take('c', plan)).toMatchObject({ remaining: 3 });
-    expect(store.take('b', plan)).toMatchObject({ remaining: 3 });
+    for (let i = 0; i < 5; i++) store.take('a', plan); // empty: full in 250 ms
+    store.take('b', plan); // full in 50 ms
+    store.take('c', plan); // evicts b; c reuses its slot
+    expect(store.size).toBe(2);
+    expect(store.take('c', plan)).toMatchObject({ allowed: true, remaining: 3 });
+    expect(store.take('a', plan)).toMatchObject({ allowed: false });
+    expect(store.take('b', plan)).toMatchObject({ allowed: true, remaining: 4 });
+  });
+
+  it('sweeps idle full buckets away as new keys arrive', () => {
+    const clock = manualClock();
+    const store = createMemoryRateLimitStore({ now: clock.now });
+    for (let i = 0; i < 1_000; i++) store.take(`old:${i}`, plan);
+    clock.advance(1_000); // every old bucket is full again
+    for (let i = 0; i < 600; i++) store.take(`new:${i}`, plan);
+    expect(store.size).toBeLessThanOrEqual(600 + 1);
   });
 });
