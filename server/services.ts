@@ -9,7 +9,7 @@ import { createPaymentsRepo, type PaymentsRepo } from './repos/payments.js';
 import { createApiKeysRepo } from './repos/api-keys.js';
 import { cursorSecret } from './repos/server-meta.js';
 import { createCursorCodec, type CursorCodec } from './pagination/cursor-codec.js';
-import { createAuthenticator } from './auth/authenticate.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticate.js';
 import { createAuthGate, type AuthGate } from './auth/auth-gate.js';
 import { createMemoryBus, type EventBus } from './events/bus.js';
 import { createRedisBus } from './events/redis-bus.js';
@@ -22,6 +22,9 @@ import { createRatesProvider } from './downstream/rates-provider.js';
 import { createRatesService } from './downstream/rates-service.js';
 import { createIdempotency, type IdempotencyService } from './idempotency/index.js';
 import { createQueryCache, type QueryCache } from './cache/index.js';
+import { proceduresOf } from './cache/policy.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
+import { appRouter } from './routers/app.js';
 
 /** Everything a request may use, built once per server. */
 export interface Services {
@@ -33,10 +36,15 @@ export interface Services {
   payments: PaymentsRepo;
   cursors: CursorCodec;
   authGate: AuthGate;
-  limiter: RateLimitStore;
+  /** The API-key look-up alone: no failure counting, no response headers (fast paths peek with it). */
+  authenticate: Authenticator;
+  /** Per-key buckets; null when RATE_LIMIT_ENABLED=false. */
+  limiter: RateLimitStore | null;
   bus: EventBus;
   idempotency: IdempotencyService;
   cache: QueryCache;
+  /** Prometheus metrics (`GET /metrics`); `metrics.idempotentReplays.inc()` counts a replay. */
+  metrics: Metrics;
   rates: ReturnType<typeof createRatesService>;
   ratesProvider: ReturnType<typeof createRatesProvider>;
   /** The shared store's connections, when REDIS_URL is set. */
@@ -93,7 +101,10 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     ? createRedisBus({ command: redis.command, subscriber: redis.subscriber, channel: `${config.REDIS_PREFIX}events`, log })
     : createMemoryBus();
   const idempotency = createIdempotency({ sqlite, config, log });
-  const cache = createQueryCache({ config, bus, log });
+  const authenticate = createAuthenticator({ apiKeys: createApiKeysRepo(db), defaultPlan });
+  const procedures = proceduresOf(appRouter);
+  const cache = createQueryCache({ config, bus, log, procedures });
+  const metrics = createMetrics({ procedures: Object.keys(procedures), cache, ratesProvider });
 
   return {
     config,
@@ -104,7 +115,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     payments: createPaymentsRepo(db),
     cursors: createCursorCodec(cursorSecret(sqlite, config.CURSOR_SECRET)),
     authGate: createAuthGate({
-      authenticate: createAuthenticator({ apiKeys: createApiKeysRepo(db), defaultPlan }),
+      authenticate,
       limiter,
       failurePlan: {
         name: 'auth-failures',
@@ -112,10 +123,12 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
         perSecond: config.AUTH_FAILURE_PER_SECOND,
       },
     }),
-    limiter,
+    authenticate,
+    limiter: config.RATE_LIMIT_ENABLED ? limiter : null,
     bus,
     idempotency,
     cache,
+    metrics,
     rates,
     ratesProvider,
     simulator,
@@ -123,7 +136,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       ? { redis: async () => ({ status: redis.ready() ? 'ok' : 'degraded', required: true }) }
       : {},
     redis,
-    routes: {},
+    routes: { '/metrics': metrics.handler },
     async close() {
       await idempotency.close();
       await cache.close();
