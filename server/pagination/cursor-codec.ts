@@ -34,7 +34,9 @@ export function createCursorCodec(secret: string) {
       const [payload, signature, extra] = cursor.split('.');
       if (!payload || !signature || extra !== undefined) throw invalid('malformed');
       const given = Buffer.from(signature, 'base64url');
-      if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(payload))) throw invalid('signature mismatch');
+      // Buffer decoding forgives padding and stray bits; only the canonical spelling is ours.
+      const canonical = given.length === MAC_BYTES && given.toString('base64url') === signature;
+      if (!canonical || !timingSafeEqual(given, mac(payload))) throw invalid('signature mismatch');
       const decoded = decodeCursorPayload(payload);
       if (!decoded) throw invalid('unsupported version or shape');
       if (decoded.s !== scopeDigest(scope)) throw invalid('made for other filters');

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -80,6 +81,18 @@ describe('validation', () => {
       input: { name: 'x'.repeat(1_100_000), email: 'big@example.com' },
     });
     expect(res.status).toBe(413);
+  });
+
+  it('answers TRACE with 405 instead of failing inside the adapter', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${server.url}/trpc/users.list`, { method: 'TRACE', headers: { authorization: 'Bearer demo-alice' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(405);
   });
 
   it('answers a wrong method with 405 and no stack', async () => {

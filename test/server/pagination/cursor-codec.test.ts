@@ -52,3 +52,16 @@ describe('cursor codec', () => {
     expect(decodeCursorPayload(toBase64Url(JSON.stringify({ v: 2, s: 'a', k: 1 })))).toBeNull();
   });
 });
+
+describe('cursor codec strictness', () => {
+  it('rejects a signature that only differs in padding or unused bits', () => {
+    const cursor = codec.encode('users|1', 42);
+    const [payload, mac = ''] = cursor.split('.');
+    const last = mac[mac.length - 1] ?? 'A';
+    // The last base64url character of 16 bytes carries 2 unused bits: flip one.
+    const sibling = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(last) ^ 1;
+    const twin = `${payload}.${mac.slice(0, -1)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[sibling]}`;
+    expect(rejects(() => codec.decode('users|1', `${cursor}==`)).code).toBe('BAD_REQUEST');
+    expect(rejects(() => codec.decode('users|1', twin)).code).toBe('BAD_REQUEST');
+  });
+});
