@@ -49,3 +49,6 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const publicProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;
+
+/** The root config, for writing exactly the bytes the adapter writes (stored idempotent answers). */
+export const rootConfig = t._config;

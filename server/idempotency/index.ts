@@ -1,12 +1,47 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { startPurgeJob, type PurgeReport } from './purge.js';
+import { createIdempotencyStore, type IdempotencyStore } from './store.js';
 
-// Placeholder seam: replaced by the idempotency store and purge job.
-export interface IdempotencyService {
+export type { Claim, ClaimOutcome, KeyRow, KeyScope, StoredResponse } from './store.js';
+export type { PurgeReport } from './purge.js';
+
+export interface IdempotencyOptions {
+  sqlite: Database.Database;
+  config: Pick<Config, 'IDEMPOTENCY_TTL_MS' | 'IDEMPOTENCY_LOCK_MS' | 'IDEMPOTENCY_PURGE_INTERVAL_MS'>;
+  log: Logger;
+  /** Clock in ms, for claims, lock ages and expiry. @default Date.now */
+  now?: () => number;
+  /** Rows deleted per purge statement. @default 500 */
+  purgeBatchSize?: number;
+}
+
+/** The idempotency store plus its expiry job; built once per server. */
+export interface IdempotencyService extends IdempotencyStore {
+  /** How long an in-flight claim holds its key before another request may take it over. */
+  readonly lockMs: number;
+  /** Runs the expiry purge now (it also runs every `IDEMPOTENCY_PURGE_INTERVAL_MS`). */
+  purgeExpired(): Promise<PurgeReport>;
   close(): Promise<void>;
 }
 
-export function createIdempotency(_opts: { sqlite: Database.Database; config: Config; log: Logger }): IdempotencyService {
-  return { close: async () => {} };
+export function createIdempotency(opts: IdempotencyOptions): IdempotencyService {
+  const now = opts.now ?? Date.now;
+  const lockMs = opts.config.IDEMPOTENCY_LOCK_MS;
+  const store = createIdempotencyStore({ sqlite: opts.sqlite, lockMs, now });
+  const purge = startPurgeJob({
+    store,
+    ttlMs: opts.config.IDEMPOTENCY_TTL_MS,
+    intervalMs: opts.config.IDEMPOTENCY_PURGE_INTERVAL_MS,
+    batchSize: opts.purgeBatchSize ?? 500,
+    now,
+    log: opts.log,
+  });
+  return {
+    ...store,
+    lockMs,
+    purgeExpired: purge.run,
+    close: purge.stop,
+  };
 }

@@ -43,11 +43,14 @@ export const paymentsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { tenantId } = ctx.auth;
       const rates = await ratesOrNull(ctx.services);
-      if (!ctx.services.users.byId(tenantId, input.userId)) {
-        throw new TRPCError({ code: 'NOT_FOUND', message: `No user ${input.userId} in this tenant.` });
-      }
-      const row = ctx.services.payments.insert({ tenantId, ...input });
-      ctx.services.bus.publish({ type: 'payment.created', tenantId, id: row.id, userId: row.userId });
-      return toPayment(row, rates);
+      // The check runs in the write's transaction: the user cannot vanish between it and the insert.
+      const payment = ctx.commit(paymentSchema, () => {
+        if (!ctx.services.users.byId(tenantId, input.userId)) {
+          throw new TRPCError({ code: 'NOT_FOUND', message: `No user ${input.userId} in this tenant.` });
+        }
+        return toPayment(ctx.services.payments.insert({ tenantId, ...input }), rates);
+      });
+      ctx.services.bus.publish({ type: 'payment.created', tenantId, id: payment.id, userId: payment.userId });
+      return payment;
     }),
 });

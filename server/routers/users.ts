@@ -43,9 +43,9 @@ export const usersRouter = router({
     .output(userSchema)
     .mutation(({ ctx, input }) => {
       try {
-        const row = ctx.services.users.insert(ctx.auth.tenantId, input.name, input.email);
-        ctx.services.bus.publish({ type: 'user.created', tenantId: ctx.auth.tenantId, id: row.id });
-        return toUser(row);
+        const user = ctx.commit(userSchema, () => toUser(ctx.services.users.insert(ctx.auth.tenantId, input.name, input.email)));
+        ctx.services.bus.publish({ type: 'user.created', tenantId: ctx.auth.tenantId, id: user.id });
+        return user;
       } catch (err) {
         if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new TRPCError({

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startChildServer, type ChildServer } from '../helpers/child-server.js';
+
+const KEYS = 60;
+const KILLS = 4;
+const WORKERS = 8;
+// Amounts no seeded payment has (the seed stays under 100 000), one per key.
+const amountOf = (i: number) => 700_000 + i;
+const DEADLINE_MS = 45_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'composure-crash-'));
+const dbFile = join(dir, 'crash.db');
+let child: ChildServer | null = null;
+let provider: Server | null = null;
+afterAll(async () => {
+  await child?.kill('SIGKILL');
+  await new Promise((r) => provider?.close(r) ?? r(undefined));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A rates provider that answers after 50–250 ms: every payments.create waits
+ * on it (RATES_TTL_MS=0) between claiming its key and writing, so kills land
+ * while claims are held, as well as mid-commit and between requests.
+ */
+let waiting = 0;
+async function startSlowProvider(): Promise<string> {
+  provider = createServer((_req, res) => {
+    waiting++;
+    res.once('close', () => waiting--);
+    const timer = setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ base: 'USD', rates: { EUR: 0.92 }, asOf: new Date().toISOString() }));
+    }, 50 + Math.floor(Math.random() * 200));
+    res.once('close', () => clearTimeout(timer));
+  });
+  const server = provider;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/rates`;
+}
+let ratesUrl = '';
+
+let takeovers = 0;
+function start(first: boolean): Promise<ChildServer> {
+  return startChildServer({
+    onLog: (entry) => {
+      if (entry.msg === 'took over an abandoned idempotency claim') takeovers++;
+    },
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: dbFile,
+      SEED: first ? 'true' : 'false',
+      SEED_USERS: '20',
+      LOG_LEVEL: 'info',
+      // Claims left by a killed server are taken over quickly.
+      IDEMPOTENCY_LOCK_MS: '500',
+      RATES_URL: ratesUrl,
+      RATES_TTL_MS: '0',
+      RATE_LIMIT_BURST: '100000',
+      RATE_LIMIT_PER_SECOND: '100000',
+    },
+  });
+}
+
+describe('idempotent writes across crashes', () => {
+  it('leaves every key with exactly one payment when the server is SIGKILLed at random moments', async () => {
+    ratesUrl = await startSlowProvider();
+    const deadline = Date.now() + DEADLINE_MS;
+    child = await start(true);
+    const answers = new Map<number, string>();
+    let next = 0;
+    let statuses: Record<string, number> = {};
+
+    // Each worker takes keys in turn and retries one until it gets a 2xx, whatever server is up.
+    const worker = async () => {
+      while (next < KEYS && Date.now() < deadline) {
+        const i = next++;
+        while (!answers.has(i) && Date.now() < deadline) {
+          const url = child?.url;
+          try {
+            const res = await fetch(`${url}/trpc/payments.create`, {
+              method: 'POST',
+              headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json', 'idempotency-key': `crash-${i}` },
+              body: JSON.stringify({ userId: 1 + (i % 20), amountCents: amountOf(i), currency: 'EUR' }),
+              signal: AbortSignal.timeout(5000),
+            });
+            const text = await res.text();
+            statuses = { ...statuses, [res.status]: (statuses[res.status] ?? 0) + 1 };
+            if (res.ok) answers.set(i, text);
+            else await sleep(50);
+          } catch {
+            statuses = { ...statuses, network: (statuses.network ?? 0) + 1 };
+            await sleep(50);
+          }
+        }
+      }
+    };
+
+    const killer = async () => {
+      for (let k = 0; k < KILLS && answers.size < KEYS && Date.now() < deadline; k++) {
+        await sleep(150 + Math.floor(Math.random() * 600));
+        // Every other kill waits for a handler to be inside its claim (waiting on the provider),
+        // so abandoned claims are certain; the others land wherever they land.
+        for (let i = 0; k % 2 === 0 && waiting === 0 && i < 300; i++) await sleep(10);
+        await child?.kill('SIGKILL');
+        child = await start(false);
+      }
+    };
+
+    await Promise.all([killer(), ...Array.from({ length: WORKERS }, worker)]);
+    await child.kill('SIGKILL');
+    child = null;
+    expect(answers.size, JSON.stringify(statuses)).toBe(KEYS);
+    // Claims held by killed servers were taken over after IDEMPOTENCY_LOCK_MS.
+    expect(takeovers).toBeGreaterThan(0);
+
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const made = db
+        .prepare('SELECT id, amount_cents AS amount FROM payments WHERE amount_cents >= ? ORDER BY amount_cents')
+        .all(amountOf(0)) as Array<{ id: number; amount: number }>;
+      // Exactly one payment per key: no key lost, none charged twice.
+      expect(made.map((p) => p.amount)).toEqual(Array.from({ length: KEYS }, (_, i) => amountOf(i)));
+      const stored = db.prepare(
+        "SELECT state, response_body AS body FROM idempotency_keys WHERE tenant_id = 1 AND procedure = 'payments.create' AND key = ?",
+      );
+      for (let i = 0; i < KEYS; i++) {
+        const row = stored.get(`crash-${i}`) as { state: string; body: string } | undefined;
+        expect(row?.state).toBe('done');
+        // The stored answer is the one the client got, and names the one payment made for the key.
+        expect(row?.body).toBe(answers.get(i));
+        const id = (JSON.parse(row?.body ?? '{}') as { result?: { data?: { id?: number } } }).result?.data?.id;
+        expect(made.find((p) => p.amount === amountOf(i))?.id).toBe(id);
+      }
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+});
