@@ -8,5 +8,7 @@ export interface Meta {
   cacheTtlMs?: number | 'rates';
   /** Queries: the per-tenant tags a write must evict (`users`, `payments`, `stats`). */
   cacheTags?: readonly CacheTag[];
+  /** Queries: `shared` when the answer is the same for every tenant (one cache entry for all). @default 'tenant' */
+  cacheScope?: 'tenant' | 'shared';
 }
 export type CacheTag = 'users' | 'payments' | 'stats' | 'rates';

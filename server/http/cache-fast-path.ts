@@ -1,4 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getHTTPStatusCode } from '@trpc/server/http';
+import { getErrorShape, getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
+import { appRouter } from '../routers/app.js';
+import { clientIp, type Context } from '../context.js';
+import type { AuthInfo } from '../auth/authenticate.js';
+import type { CachePolicy } from '../cache/index.js';
+import { CACHE_STATUS_HIT } from '../cache/cache-status.js';
+import { canonicalInput } from '../cache/canonical-input.js';
+import { ADAPTER_VARY, JSON_CONTENT_TYPE, NO_STORE, notModified, setCacheHeaders } from '../cache/response-headers.js';
+import type { Services } from '../services.js';
+import { applyRateLimit } from './apply-rate-limit.js';
 import type { FastPath } from './fast-paths.js';
 
-// Placeholder: answers cache hits before the tRPC adapter.
-export const cacheFastPath: FastPath = () => false;
+const PREFIX_LENGTH = '/trpc/'.length;
+const INPUT_PARAM = 'input=';
+/** The request is one the adapter must see (its own parsing decides the answer). */
+const UNHANDLED: unique symbol = Symbol('unhandled');
+
+const NO_INPUT = canonicalInput(undefined) ?? '';
+
+/**
+ * The raw input of a single GET's query string as tRPC reads it
+ * (`searchParams.get('input')` then JSON.parse; an empty value is no input),
+ * or UNHANDLED when the query holds anything else (`batch`,
+ * `connectionParams`, a malformed value): those answers are the adapter's.
+ */
+function rawInputOf(query: string): unknown {
+  if (!query.startsWith(INPUT_PARAM)) return UNHANDLED;
+  const encoded = query.slice(INPUT_PARAM.length);
+  if (encoded.includes('&')) return UNHANDLED;
+  if (encoded === '') return undefined;
+  try {
+    // application/x-www-form-urlencoded decoding, as URLSearchParams does: '+' is a space.
+    return JSON.parse(decodeURIComponent(encoded.includes('+') ? encoded.replaceAll('+', ' ') : encoded));
+  } catch {
+    return UNHANDLED;
+  }
+}
+
+/*
+ * Decoding, parsing and canonicalizing the same few query strings on every
+ * hit cost as much as the cache lookup itself, so their result is kept per
+ * query string. Bounded in count and in key length: a client sending
+ * endless distinct long inputs only empties it now and then.
+ */
+const MEMO_MAX_ENTRIES = 10_000;
+const MEMO_MAX_QUERY_LENGTH = 256;
+const canonicalByQuery = new Map<string, string | typeof UNHANDLED>();
+
+/** The canonical input of the request's query (`?…`, from index q), or UNHANDLED. */
+function canonicalInputOf(url: string, q: number): string | typeof UNHANDLED {
+  if (q === -1 || q === url.length - 1) return NO_INPUT;
+  const query = url.slice(q + 1);
+  let canonical = canonicalByQuery.get(query);
+  if (canonical === undefined) {
+    const raw = rawInputOf(query);
+    canonical = raw === UNHANDLED ? UNHANDLED : (canonicalInput(raw) ?? UNHANDLED);
+    if (query.length <= MEMO_MAX_QUERY_LENGTH) {
+      if (canonicalByQuery.size >= MEMO_MAX_ENTRIES) canonicalByQuery.clear();
+      canonicalByQuery.set(query, canonical);
+    }
+  }
+  return canonical;
+}
+
+/**
+ * Answers a failed authentication as the adapter would: the router's error
+ * formatter, tRPC's status rule, the adapter's Vary and Content-Type, and
+ * `no-store` like every error. Answering here, rather than handing the
+ * request on, matters: the gate has already counted this failure against
+ * the client's IP, and the adapter's auth middleware would count it again.
+ */
+function sendAuthError(req: IncomingMessage, res: ServerResponse, services: Services, path: string, cause: unknown): void {
+  const error = getTRPCErrorFromUnknown(cause);
+  const requestId = String(res.getHeader('x-request-id') ?? '');
+  const ctx: Context = { req, res, requestId, clientIp: clientIp(req), services, log: services.log.child({ requestId }) };
+  if (error.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err: error.cause ?? error, path }, 'unexpected error');
+  // `input` is what the adapter passes: nothing, since auth runs before the input is read.
+  const shape = getErrorShape({ config: appRouter._def._config, error, type: 'query', path, input: undefined, ctx });
+  const body = JSON.stringify({ error: shape });
+  res.statusCode = getHTTPStatusCode({ error: shape });
+  res.setHeader('vary', ADAPTER_VARY);
+  res.setHeader('content-type', JSON_CONTENT_TYPE);
+  res.setHeader('cache-control', NO_STORE);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+async function serveHit(req: IncomingMessage, res: ServerResponse, services: Services, policy: CachePolicy, input: string): Promise<boolean> {
+  let auth: AuthInfo;
+  try {
+    auth = await services.authGate(req, res);
+  } catch (cause) {
+    sendAuthError(req, res, services, policy.path, cause);
+    return true;
+  }
+  const { cache } = services;
+  const entry = cache.get(cache.keyForCanonical(policy, auth.tenantId, input));
+  // A miss goes on untouched: only the gate ran, and a successful authentication counts nothing.
+  if (entry === undefined) return false;
+  const decision = await applyRateLimit(services.limiter, res, auth, policy.cost);
+  if (!decision.allowed) {
+    // A rejected decision takes no token, so the adapter's own decision (the
+    // same 429, or an admission if a token arrived meanwhile) charges the
+    // caller exactly once. Its headers replace these; drop the two it might not set.
+    res.removeHeader('retry-after');
+    res.removeHeader('cache-control');
+    return false;
+  }
+  cache.counters.hits++;
+  cache.counters.fastPathHits++;
+  setCacheHeaders(res, entry, CACHE_STATUS_HIT, true, Date.now());
+  res.setHeader('vary', ADAPTER_VARY);
+  if (notModified(req, entry)) {
+    // RFC 9110 §15.4.5: no content and no Content-Type or Content-Length.
+    res.statusCode = 304;
+    res.end();
+    return true;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-type', JSON_CONTENT_TYPE);
+  res.setHeader('content-length', entry.body.length);
+  res.end(entry.body);
+  return true;
+}
+
+/**
+ * Answers a cache hit of a single GET `/trpc/<query>?input=…` in node:http,
+ * before the tRPC adapter (whose per-request set-up costs several times a
+ * whole hit here), with the same auth, rate limit, bytes and headers as the
+ * middleware would give. Everything else — misses, batches, other methods,
+ * unusual queries or headers, an empty bucket — goes on to the adapter,
+ * which stays the reference; nothing is charged twice (see above).
+ */
+export const cacheFastPath: FastPath = (req, res, services) => {
+  if (req.method !== 'GET' || !services.cache.fastPath) return false;
+  const url = req.url ?? '';
+  const q = url.indexOf('?', PREFIX_LENGTH);
+  const policy = services.cache.policies.get(q === -1 ? url.slice(PREFIX_LENGTH) : url.slice(PREFIX_LENGTH, q));
+  if (policy === undefined) return false;
+  const { headers } = req;
+  // Another content type or a streaming Accept changes how tRPC parses or answers.
+  if (headers['content-type'] !== undefined || headers['trpc-accept'] !== undefined) return false;
+  if (headers.accept !== undefined && headers.accept.includes('application/jsonl')) return false;
+  const input = canonicalInputOf(url, q);
+  if (input === UNHANDLED) return false;
+  return serveHit(req, res, services, policy, input);
+};

@@ -10,6 +10,8 @@ import { requestId } from './request-id.js';
 import { sendJson } from './send-json.js';
 
 const TRPC_PREFIX = '/trpc/';
+const TRPC_METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
+const NO_STORE_HEADERS: Array<[string, string]> = [['cache-control', 'no-store']];
 
 export interface HttpServer {
   server: Server;
@@ -27,6 +29,9 @@ export function createHttpServer(services: Services): HttpServer {
       const id = String(res.getHeader('x-request-id') ?? '');
       return { req, res, requestId: id, clientIp: clientIp(req), services, log: log.child({ requestId: id }) };
     },
+    // No error may be stored by any cache (RFC 9111 §5.2.2.5): set here, where
+    // tRPC knows the answer failed, it covers errors thrown before any middleware.
+    responseMeta: ({ errors }) => (errors.length > 0 ? { headers: new Headers(NO_STORE_HEADERS) } : {}),
     onError: ({ error, path, ctx }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         (ctx?.log ?? log).error({ err: error.cause ?? error, path }, 'unexpected error');
@@ -44,6 +49,12 @@ export function createHttpServer(services: Services): HttpServer {
     if (draining) res.setHeader('connection', 'close');
     const url = req.url ?? '/';
     if (url.startsWith(TRPC_PREFIX)) {
+      // tRPC turns the request into a fetch Request, which throws on methods
+      // such as TRACE or CONNECT: refuse them here (RFC 9110 §15.5.6).
+      if (!TRPC_METHODS.has(req.method ?? '')) {
+        res.setHeader('allow', 'GET, POST');
+        return sendJson(res, 405, { error: { message: `Method ${req.method} is not allowed`, code: 'METHOD_NOT_SUPPORTED' } });
+      }
       for (const fastPath of fastPaths) {
         if (await fastPath(req, res, services)) return;
       }
@@ -62,6 +73,7 @@ export function createHttpServer(services: Services): HttpServer {
     inFlight++;
     res.once('close', () => {
       inFlight--;
+      services.metrics.observe(req, res);
       if (inFlight === 0 && idle) idle();
     });
     handle(req, res).catch((err: unknown) => {

@@ -8,15 +8,26 @@ import { RatesUnavailableError } from '../downstream/rates-service.js';
 import { retryAfterSeconds } from '../http/rate-limit-headers.js';
 
 export const ratesRouter = router({
+  // The same rates for every tenant: one shared cache entry, fresh for
+  // RATES_TTL_MS. The rates service holds the last good answer for
+  // RATES_STALE_MS and serves it when the provider fails or the breaker is
+  // open; the hints tell the cache its age and that it is stale, so it is
+  // marked (Cache-Status ttl < 0, Age) and not stored as fresh.
   latest: queryProcedure
-    .meta({ cacheTtlMs: 'rates', cacheTags: ['rates'] })
+    .meta({ cacheTtlMs: 'rates', cacheTags: ['rates'], cacheScope: 'shared' })
     .input(ratesInputSchema.default({ base: 'USD' }))
     .output(ratesSchema)
     .query(async ({ ctx }) => {
       try {
-        return (await ctx.services.rates.latest()).rates;
+        const answer = await ctx.services.rates.latest();
+        if (ctx.cacheHints) {
+          ctx.cacheHints.storedAt = answer.storedAt;
+          if (answer.freshness === 'stale') ctx.cacheHints.stale = true;
+        }
+        return answer.rates;
       } catch (err) {
         if (!(err instanceof RatesUnavailableError)) throw err;
+        // 503 until the breaker lets a trial call through (RFC 9110 §10.2.3).
         ctx.res.setHeader('retry-after', String(retryAfterSeconds(err.retryAfterMs)));
         throw new TRPCError({
           code: 'SERVICE_UNAVAILABLE',

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MAX_INPUT_DEPTH, canonicalInput } from '../../../server/cache/canonical-input.js';
+
+describe('canonicalInput', () => {
+  it('sorts object keys at every depth', () => {
+    expect(canonicalInput({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}');
+  });
+
+  it("drops TanStack's valid direction at the top level only", () => {
+    expect(canonicalInput({ limit: 5, direction: 'forward' })).toBe('{"limit":5}');
+    expect(canonicalInput({ limit: 5, direction: 'backward' })).toBe('{"limit":5}');
+    expect(canonicalInput({ nested: { direction: 'forward' } })).toBe('{"nested":{"direction":"forward"}}');
+  });
+
+  it('keeps an invalid direction, so that input reaches validation instead of a cached answer', () => {
+    expect(canonicalInput({ limit: 5, direction: 'sideways' })).toBe('{"direction":"sideways","limit":5}');
+  });
+
+  it('tells no input, null and an empty object apart', () => {
+    expect(new Set([canonicalInput(undefined), canonicalInput(null), canonicalInput({})]).size).toBe(3);
+  });
+
+  it('gives up, with null, past MAX_INPUT_DEPTH levels of nesting', () => {
+    const nest = (levels: number) => JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`) as unknown;
+    expect(canonicalInput(nest(MAX_INPUT_DEPTH))).toBe(`${'['.repeat(MAX_INPUT_DEPTH)}${']'.repeat(MAX_INPUT_DEPTH)}`);
+    expect(canonicalInput(nest(MAX_INPUT_DEPTH + 1))).toBeNull();
+    expect(canonicalInput(nest(100_000))).toBeNull();
+  });
+
+  it('gives one key for any key order of the same JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const shuffled = JSON.parse(JSON.stringify(value, (_k, v: unknown) =>
+          v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+        )) as unknown;
+        expect(canonicalInput(shuffled)).toBe(canonicalInput(value));
+      }),
+    );
+  });
+
+  it('writes JSON that parses back to the same value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(JSON.parse(canonicalInput(value) ?? '')).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+    );
+  });
+});
