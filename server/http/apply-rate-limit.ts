@@ -1,10 +1,20 @@
 import type { ServerResponse } from 'node:http';
 import type { AuthInfo } from '../auth/authenticate.js';
 import type { RateLimitDecision, RateLimitStore } from '../stores/rate-limit-store.js';
-import { rateLimitHeaders } from './rate-limit-headers.js';
+import { rateLimitHeader, rateLimitPolicyHeader, retryAfterSeconds } from './rate-limit-headers.js';
+import type { BucketPlan } from '../stores/rate-limit-store.js';
 
 // RATE_LIMIT_ENABLED=false (a gateway in front already limits): admit, and send no RateLimit headers.
 const UNLIMITED: RateLimitDecision = { allowed: true, remaining: Infinity, retryAfterMs: 0, resetMs: 0, limit: Infinity };
+
+// The policy text only changes with the plan; plans live as long as the
+// authenticator's cached key lookup, so a WeakMap saves rebuilding it per request.
+const policies = new WeakMap<BucketPlan, string>();
+function policyHeader(plan: BucketPlan): string {
+  let text = policies.get(plan);
+  if (text === undefined) policies.set(plan, (text = rateLimitPolicyHeader(plan)));
+  return text;
+}
 
 /**
  * Takes `cost` tokens from the caller's bucket and writes the RateLimit
@@ -22,11 +32,10 @@ export async function applyRateLimit(
   // The memory store answers synchronously: awaiting only a real Promise
   // keeps a microtask off the hot path.
   const decision = pending instanceof Promise ? await pending : pending;
-  const headers = rateLimitHeaders(auth.plan, decision);
-  res.setHeader('ratelimit-policy', headers['RateLimit-Policy']);
-  res.setHeader('ratelimit', headers.RateLimit);
-  if (headers['Retry-After'] !== undefined) {
-    res.setHeader('retry-after', headers['Retry-After']);
+  res.setHeader('ratelimit-policy', policyHeader(auth.plan));
+  res.setHeader('ratelimit', rateLimitHeader(auth.plan, decision));
+  if (!decision.allowed) {
+    res.setHeader('retry-after', String(retryAfterSeconds(decision.retryAfterMs)));
     res.setHeader('cache-control', 'no-store');
   }
   return decision;

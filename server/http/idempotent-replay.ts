@@ -89,6 +89,7 @@ export const idempotentReplay: FastPath = async (req, res, services) => {
     handBackBody(req, body.text);
     return false;
   }
+  services.metrics.idempotentReplays.inc();
   sendReplay(res, row.responseStatus, calls.isBatch ? asBatchBody(row.responseBody) : row.responseBody);
   return true;
 };

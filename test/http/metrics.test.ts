@@ -52,15 +52,25 @@ describe('GET /metrics', () => {
     expect(values.get('composure_breaker_state{breaker="rates",state="open"}')).toBe(0);
   });
 
-  it('counts idempotent replays through services.metrics', async () => {
-    server.services.metrics.idempotentReplays.inc();
-    const { values } = await scrape(server);
-    expect(values.get('composure_idempotent_replays_total')).toBeGreaterThanOrEqual(1);
+  it('counts an idempotent replay served over HTTP', async () => {
+    const before = (await scrape(other)).values.get('composure_idempotent_replays_total') ?? 0;
+    const send = () =>
+      other.call('payments.create', {
+        method: 'POST',
+        input: { userId: 1, amountCents: 321, currency: 'EUR' },
+        headers: { 'idempotency-key': 'metrics-replay-1' },
+      });
+    expect((await send()).status).toBe(200);
+    const replay = await send();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const { values } = await scrape(other);
+    expect(values.get('composure_idempotent_replays_total')).toBe(before + 1);
   });
 
   it('keeps one registry per server', async () => {
     const { values } = await scrape(other);
     expect(values.get('composure_requests_total{procedure="users.list",status="200"}')).toBeUndefined();
     expect(values.get('composure_cache_hits_total')).toBe(0);
+    expect((await scrape(server)).values.get('composure_idempotent_replays_total')).toBe(0);
   });
 });
