@@ -10,5 +10,7 @@ export interface Meta {
   cacheTags?: readonly CacheTag[];
   /** Queries: `shared` when the answer is the same for every tenant (one cache entry for all). @default 'tenant' */
   cacheScope?: 'tenant' | 'shared';
+  /** Queries: expensive answers also kept in Redis, so instances share one computation. @default false */
+  cacheAcrossInstances?: boolean;
 }
 export type CacheTag = 'users' | 'payments' | 'stats' | 'rates';

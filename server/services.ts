@@ -22,6 +22,7 @@ import { createRatesProvider } from './downstream/rates-provider.js';
 import { createRatesService } from './downstream/rates-service.js';
 import { createIdempotency, type IdempotencyService } from './idempotency/index.js';
 import { createQueryCache, type QueryCache } from './cache/index.js';
+import { createRedisSharedLevel } from './cache/shared-level.js';
 import { proceduresOf } from './cache/policy.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { appRouter } from './routers/app.js';
@@ -103,7 +104,16 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const idempotency = createIdempotency({ sqlite, config, log });
   const authenticate = createAuthenticator({ apiKeys: createApiKeysRepo(db), defaultPlan });
   const procedures = proceduresOf(appRouter);
-  const cache = createQueryCache({ config, bus, log, procedures });
+  const shared = redis
+    ? createRedisSharedLevel({
+        redis: redis.command,
+        prefix: config.REDIS_PREFIX,
+        timeoutMs: config.REDIS_TIMEOUT_MS,
+        ready: redis.ready,
+        log,
+      })
+    : undefined;
+  const cache = createQueryCache({ config, bus, log, procedures, ...(shared ? { shared } : {}) });
   const metrics = createMetrics({ procedures: Object.keys(procedures), cache, ratesProvider });
 
   return {

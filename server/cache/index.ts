@@ -7,6 +7,7 @@ import { canonicalInput } from './canonical-input.js';
 import { strongEtag } from './etag.js';
 import { resolvePolicies, type CachePolicy, type ProcedureLike } from './policy.js';
 import { createTagIndex, tagKeysOf, tagsInvalidatedBy, type TagKey } from './tag-index.js';
+import type { SharedLevel } from './shared-level.js';
 
 export type { CachePolicy } from './policy.js';
 
@@ -96,6 +97,8 @@ export interface QueryCacheOptions {
   log: Logger;
   /** The router's procedures by path (`proceduresOf(appRouter)`); their meta declares what is cached. @default {} */
   procedures?: Readonly<Record<string, ProcedureLike>>;
+  /** The Redis level shared by every instance, for policies that opt in (`cacheAcrossInstances`). */
+  shared?: SharedLevel;
 }
 
 interface Flight {
@@ -163,7 +166,10 @@ export function createQueryCache(opts: QueryCacheOptions): QueryCache {
     try {
       const invalidated = tagsInvalidatedBy(event);
       if (invalidated === 'all') cache.invalidateAll();
-      else if ('tenantId' in event) cache.invalidate(event.tenantId, invalidated);
+      else if ('tenantId' in event) {
+        cache.invalidate(event.tenantId, invalidated);
+        opts.shared?.invalidate(tagKeysOf(String(event.tenantId), invalidated));
+      }
     } catch (err) {
       log.error({ err, event }, 'cache invalidation failed');
     }
@@ -191,7 +197,10 @@ export function createQueryCache(opts: QueryCacheOptions): QueryCache {
       const started = { tagKeys, generations: tags.snapshot(tagKeys) };
       let computed: Promise<unknown>;
       try {
-        computed = compute(hints);
+        computed =
+          opts.shared && policy.acrossInstances
+            ? opts.shared.load(key, policy, tagKeys, () => compute(hints), hints)
+            : compute(hints);
       } catch (err) {
         computed = Promise.reject(err);
       }

@@ -14,6 +14,8 @@ export interface CachePolicy {
   readonly cacheControl: string;
   /** Tokens a call takes from the caller's bucket (meta `cost`), which the HTTP fast path charges. */
   readonly cost: number;
+  /** Also kept in the Redis level every instance shares (meta `cacheAcrossInstances`), when Redis is configured. */
+  readonly acrossInstances: boolean;
 }
 
 export interface PolicyConfig {
@@ -68,6 +70,7 @@ export function resolvePolicy(path: string, procedure: ProcedureLike, config: Po
     scope,
     cacheControl: scope === 'tenant' ? TENANT_CACHE_CONTROL : sharedCacheControl(ttlMs, rates ? config.ratesStaleMs : null),
     cost,
+    acrossInstances: meta.cacheAcrossInstances ?? false,
   };
 }
 

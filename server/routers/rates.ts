@@ -14,7 +14,7 @@ export const ratesRouter = router({
   // open; the hints tell the cache its age and that it is stale, so it is
   // marked (Cache-Status ttl < 0, Age) and not stored as fresh.
   latest: queryProcedure
-    .meta({ cacheTtlMs: 'rates', cacheTags: ['rates'], cacheScope: 'shared' })
+    .meta({ cacheTtlMs: 'rates', cacheTags: ['rates'], cacheScope: 'shared', cacheAcrossInstances: true })
     .input(ratesInputSchema.default({ base: 'USD' }))
     .output(ratesSchema)
     .query(async ({ ctx }) => {

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type ServerProcess } from '../../bench/support/spawn-server.js';
+import Database from 'better-sqlite3';
 import { call } from '../helpers/server.js';
+import { hashApiKey } from '../../server/auth/hash-api-key.js';
+
+const BIG = 'scale-big-plan';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.warn('skipping multi-instance tests: REDIS_URL is not set');
@@ -28,6 +32,13 @@ describe.skipIf(!REDIS_URL)('two server processes sharing SQLite and Redis', () 
       LOG_LEVEL: 'info',
     };
     a = await spawnServer('server/main.ts', env);
+    // A key of alice's with a large plan, so only the limit test meets the small default burst.
+    const db = new Database(env.DATABASE_URL);
+    db.prepare('INSERT INTO api_keys (tenant_id, key_hash, label, rate_limit_burst, rate_limit_per_second) VALUES (1, ?, ?, 100000, 1000)').run(
+      hashApiKey(BIG),
+      'scale test key',
+    );
+    db.close();
     b = await spawnServer('server/main.ts', { ...env, SEED: 'false' });
   }, 60_000);
 
@@ -49,17 +60,17 @@ describe.skipIf(!REDIS_URL)('two server processes sharing SQLite and Redis', () 
   });
 
   it('show a write made on one instance on the other within 500 ms', async () => {
-    const first = await call(b.url, 'users.list', { input: { limit: 100 } });
+    const first = await call(b.url, 'users.list', { input: { limit: 100 }, key: BIG });
     expect(first.status).toBe(200);
     // A second read makes sure B holds the list in its cache before the write.
-    await call(b.url, 'users.list', { input: { limit: 100 } });
+    await call(b.url, 'users.list', { input: { limit: 100 }, key: BIG });
     const email = `cross-${randomUUID()}@example.com`;
-    const created = await call(a.url, 'users.create', { method: 'POST', input: { name: 'Cross', email } });
+    const created = await call(a.url, 'users.create', { method: 'POST', input: { name: 'Cross', email }, key: BIG });
     expect(created.status).toBe(200);
     const started = Date.now();
     let seen = false;
     while (!seen && Date.now() - started < 2000) {
-      const page = await call(b.url, 'users.list', { input: { limit: 100 } });
+      const page = await call(b.url, 'users.list', { input: { limit: 100 }, key: BIG });
       seen = (page.body.result?.data as { data: Array<{ email: string }> }).data.some((u) => u.email === email);
       if (!seen) await new Promise((r) => setTimeout(r, 20));
     }
@@ -71,11 +82,37 @@ describe.skipIf(!REDIS_URL)('two server processes sharing SQLite and Redis', () 
     const key = `cross-instance-${randomUUID()}`;
     const input = { userId: 2, amountCents: 4242, currency: 'EUR' };
     const headers = { 'idempotency-key': key };
-    const first = await call(a.url, 'payments.create', { method: 'POST', input, headers });
-    const replay = await call(b.url, 'payments.create', { method: 'POST', input, headers });
+    const first = await call(a.url, 'payments.create', { method: 'POST', input, headers, key: BIG });
+    const replay = await call(b.url, 'payments.create', { method: 'POST', input, headers, key: BIG });
     expect(first.status).toBe(200);
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.text).toBe(first.text);
+  });
+
+  it('share an expensive answer through Redis, and a write on either instance retires it', async () => {
+    const stats = async (url: string) => (await call(url, 'stats.summary', { key: BIG })).body.result?.data as { payments: number };
+    const before = await stats(a.url);
+    // A row written behind the API's back (no event): only a shared answer can hide it from B.
+    const db = new Database(join(dir, 'shared.db'));
+    db.prepare("INSERT INTO payments (tenant_id, user_id, amount_cents, currency) VALUES (1, 1, 100, 'USD')").run();
+    db.close();
+    expect((await stats(b.url)).payments).toBe(before.payments);
+    const created = await call(b.url, 'payments.create', {
+      method: 'POST',
+      input: { userId: 1, amountCents: 200, currency: 'USD' },
+      headers: { 'idempotency-key': `l2-${randomUUID()}` },
+      key: BIG,
+    });
+    expect(created.status).toBe(200);
+    // The writer reads its own write at once; the other instance within the bus's delivery time.
+    expect((await stats(b.url)).payments).toBe(before.payments + 2);
+    const deadline = Date.now() + 2000;
+    let onA = await stats(a.url);
+    while (onA.payments !== before.payments + 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      onA = await stats(a.url);
+    }
+    expect(onA.payments).toBe(before.payments + 2);
   });
 });

@@ -33,6 +33,7 @@ const policy = (over: Partial<CachePolicy> = {}): CachePolicy => ({
   scope: 'tenant',
   cacheControl: 'private, no-cache',
   cost: 1,
+  acrossInstances: false,
   ...over,
 });
 
