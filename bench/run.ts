@@ -17,6 +17,7 @@ import { keysetDepth } from './cases/keyset-depth.js';
 import { limiter } from './cases/limiter.js';
 import { statsCached } from './cases/stats-cached.js';
 import { memory } from './cases/memory.js';
+import { idempotentWrite } from './cases/idempotent-write.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 60);
@@ -32,6 +33,7 @@ const cases: Record<string, () => Promise<BenchResult> | BenchResult> = {
   'stack-overhead': () => stackOverhead(smallDb(), RUNS),
   'limiter-overhead': () => limiterOverhead(smallDb(), RUNS),
   'keyset-depth': () => keysetDepth(RUNS),
+  'idempotent-write': () => idempotentWrite(RUNS),
   limiter: () => limiter(),
   'stats-cached': () => statsCached(bigDb(), RUNS),
   memory: () => memory(smallDb(), SOAK_S),
