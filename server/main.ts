@@ -15,6 +15,19 @@ log.info(
   `Composure listening on ${server.url}`,
 );
 
+// A person runs the dev server: say in plain words where it is and how to call it.
+if (config.NODE_ENV === 'development') {
+  const lines = [
+    '',
+    `  Composure is up: ${server.url}/trpc`,
+    server.services.simulator ? `  Rates simulator: ${server.services.simulator.url} (switch with POST ${server.services.simulator.controlUrl})` : '',
+    config.SEED ? `  Demo API keys: ${Object.values(DEMO_KEYS).join(', ')}` : '',
+    `  Try: curl -H 'Authorization: Bearer ${DEMO_KEYS.alice}' '${server.url}/trpc/users.list?input=%7B%22limit%22%3A2%7D'`,
+    '',
+  ];
+  process.stdout.write(`${lines.filter((l, i) => l !== '' || i === 0 || i === lines.length - 1).join('\n')}\n`);
+}
+
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
