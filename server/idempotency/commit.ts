@@ -9,8 +9,8 @@ import { successResponse } from './trpc-wire.js';
  * What a mutation calls to write: runs `effect` (synchronous database work)
  * in one `BEGIN IMMEDIATE` transaction and returns its value parsed with
  * `output`, the procedure's output schema, as the client will receive it.
- * Under an Idempotency-Key the same transaction marks the key done and
- * stores the exact response bytes, so the write and its replay commit
+ * Under an Idempotency-Key the same transaction stores the key's row, done,
+ * with the exact response bytes: the claim, the write and its replay commit
  * together or not at all. A TRPCError thrown by `effect` rolls the effect
  * back; the middleware then stores that error as the key's answer.
  */
@@ -27,7 +27,7 @@ export interface KeyedCommit {
   committed(): StoredResponse | null;
 }
 
-/** For a request holding `claim`: the effect, the key's completion and its response, in one transaction. */
+/** For a request holding `claim`: the effect and the key's stored answer, in one transaction. */
 export function keyedCommit(store: Pick<IdempotencyStore, 'commit'>, claim: Claim, res: ServerResponse): KeyedCommit {
   let committed: StoredResponse | null = null;
   const commit: Commit = (output, effect) => {
@@ -37,9 +37,10 @@ export function keyedCommit(store: Pick<IdempotencyStore, 'commit'>, claim: Clai
       committed = response;
       return value;
     } catch (err) {
-      // Another request took the key over after this one overran the lock:
-      // this effect was rolled back and the other one's answer will be the key's.
-      if (err instanceof ClaimLostError) throw inFlightError(res, claim, 'taken-over');
+      // A retry took the key over after this request overran the lock, or another
+      // process stored the key's answer first: this effect was rolled back and
+      // the other one's answer is (or will be) the key's, which a retry replays.
+      if (err instanceof ClaimLostError) throw inFlightError(res, claim, err.reason);
       throw err;
     }
   };

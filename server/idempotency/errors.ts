@@ -40,12 +40,17 @@ export function mismatchError(scope: KeyScope): TRPCError {
  * (draft §2.7; Retry-After as delay-seconds, RFC 9110 §10.2.3). Headers set
  * on `res` survive on tRPC's error answer.
  */
-export function inFlightError(res: ServerResponse, scope: KeyScope, why: 'running' | 'just-finished' | 'taken-over'): TRPCError {
+export function inFlightError(
+  res: ServerResponse,
+  scope: KeyScope,
+  why: 'running' | 'just-finished' | 'taken-over' | 'answered',
+): TRPCError {
   res.setHeader(HEADERS.retryAfter, String(IN_FLIGHT_RETRY_AFTER_MS / 1000));
   const detail = {
     running: 'is still being processed',
     'just-finished': 'finished while this request was being received; retry to get its stored answer',
     'taken-over': 'was taken over by a retry after this request overran the lock',
+    answered: 'was answered by another request meanwhile; retry to get its stored answer',
   }[why];
   return new TRPCError({
     code: 'CONFLICT',

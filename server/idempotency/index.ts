@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { startPurgeJob, type PurgeReport } from './purge.js';
 import { createIdempotencyStore, type IdempotencyStore } from './store.js';
 
-export type { Claim, ClaimOutcome, KeyRow, KeyScope, StoredResponse } from './store.js';
+export type { Claim, ClaimOutcome, Committed, KeyRow, KeyScope, StoredResponse } from './store.js';
 export type { PurgeReport } from './purge.js';
 
 export interface IdempotencyOptions {
@@ -19,7 +19,7 @@ export interface IdempotencyOptions {
 
 /** The idempotency store plus its expiry job; built once per server. */
 export interface IdempotencyService extends IdempotencyStore {
-  /** How long an in-flight claim holds its key before another request may take it over. */
+  /** How long a running request's claim holds its key before a retry in this process may take it over. */
   readonly lockMs: number;
   /** Runs the expiry purge now (it also runs every `IDEMPOTENCY_PURGE_INTERVAL_MS`). */
   purgeExpired(): Promise<PurgeReport>;

@@ -11,11 +11,12 @@ import { errorResponse, isStorableError, successResponse } from '../idempotency/
 /**
  * Idempotency-Key for mutations (DESIGN.md "Idempotency"; Stripe and
  * draft-ietf-httpapi-idempotency-key-header). Claims (tenant, procedure,
- * key) in a short transaction, then gives the handler `ctx.commit`, which
- * writes the effect and the stored answer in one transaction. Completed
- * keys are replayed byte for byte by server/http/idempotent-replay.ts
- * before tRPC runs; what reaches this middleware is a first attempt, a
- * retry of an unfinished one (409), or another input under a used key (422).
+ * key) in the store's memory, writing nothing, then gives the handler
+ * `ctx.commit`, which stores the effect and the key's answer in one
+ * transaction. Completed keys are replayed byte for byte by
+ * server/http/idempotent-replay.ts before tRPC runs; what reaches this
+ * middleware is a first attempt, a retry of one still running (409), or
+ * another input under a used key (422).
  */
 export const idempotency = middleware(async ({ ctx, meta, path, getRawInput, next }) => {
   const { services, req, res } = ctx;
@@ -41,27 +42,30 @@ export const idempotency = middleware(async ({ ctx, meta, path, getRawInput, nex
   if (outcome.tookOver) ctx.log.warn({ key: scope.key, procedure: path }, 'took over an abandoned idempotency claim');
 
   const write = keyedCommit(services.idempotency, claim, res);
-  const result = await next({ ctx: { commit: write.commit } });
-
-  const stored = write.committed();
-  if (result.ok) {
-    const sent = successResponse(result.data);
-    if (!stored) {
-      // The handler wrote nothing through commit(): its answer is all there is to keep.
-      services.idempotency.complete(claim, sent);
-    } else if (stored.body !== sent.body) {
-      // commit() was given another schema than .output(): replays must still match what was sent.
-      ctx.log.error({ key: scope.key, procedure: path }, 'stored idempotent body differed from the answer; rewriting it');
-      services.idempotency.rewrite(claim, sent.body);
+  try {
+    const result = await next({ ctx: { commit: write.commit } });
+    const stored = write.committed();
+    if (result.ok) {
+      const sent = successResponse(result.data);
+      if (!stored) {
+        // The handler wrote nothing through commit(): its answer is all there is to keep.
+        services.idempotency.complete(claim, sent);
+      } else if (stored.body !== sent.body) {
+        // commit() was given another schema than .output(): replays must still match what was sent.
+        ctx.log.error({ key: scope.key, procedure: path }, 'stored idempotent body differed from the answer; rewriting it');
+        services.idempotency.rewrite(claim, sent.body);
+      }
+    } else if (stored) {
+      // The effect committed, then the handler failed: the stored success is the truth for replays.
+      ctx.log.warn({ key: scope.key, procedure: path, err: result.error }, 'mutation failed after its write committed');
+    } else if (isStorableError(result.error)) {
+      services.idempotency.complete(claim, errorResponse(result.error, { ctx, path, input }));
     }
-  } else if (stored) {
-    // The effect committed, then the handler failed: the stored success is the truth for replays.
-    ctx.log.warn({ key: scope.key, procedure: path, err: result.error }, 'mutation failed after its write committed');
-  } else if (isStorableError(result.error)) {
-    services.idempotency.complete(claim, errorResponse(result.error, { ctx, path, input }));
-  } else {
-    // Validation failures and unexpected errors are not answers: the key is free for a retry.
+    // Anything else (a validation failure, an unexpected error) is not an answer:
+    // the release below frees the key for a retry.
+    return result;
+  } finally {
+    // Committed, completed or not, this request is over: its claim must not outlive it.
     services.idempotency.release(claim);
   }
-  return result;
 });

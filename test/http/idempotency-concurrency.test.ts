@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../server/idempotency/fingerprint.js';
 import { startTestServer, type CallResult, type TestServer } from '../helpers/server.js';
@@ -17,11 +18,19 @@ function create(s: TestServer, key: string, input: unknown): Promise<CallResult>
 const payments = (s: TestServer) => (s.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n;
 const keyState = (s: TestServer, key: string) =>
   (s.services.sqlite.prepare('SELECT state FROM idempotency_keys WHERE key = ?').get(key) as { state: string } | undefined)?.state;
+const scopeOf = (key: string) => ({ tenantId: 1, procedure: 'payments.create', key });
 
-/** Polls (bounded) until the key's claim is in the table: the first request is then inside its handler. */
-async function untilInFlight(s: TestServer, key: string): Promise<void> {
-  for (let i = 0; i < 300 && keyState(s, key) !== 'in_flight'; i++) await new Promise((r) => setTimeout(r, 10));
-  expect(keyState(s, key)).toBe('in_flight');
+/** Polls (bounded) until a running request holds the key: it is then inside its handler, which writes nothing yet. */
+async function untilHeld(s: TestServer, key: string): Promise<void> {
+  for (let i = 0; i < 300 && !s.services.idempotency.isHeld(scopeOf(key)); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(s.services.idempotency.isHeld(scopeOf(key))).toBe(true);
+  expect(keyState(s, key)).toBeUndefined();
+}
+
+/** Polls (bounded) until the simulator has been called `n` times: the handler is then waiting on it. */
+async function untilProviderCalls(s: TestServer, n: number): Promise<void> {
+  for (let i = 0; i < 300 && (s.services.simulator?.calls ?? 0) < n; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(s.services.simulator?.calls).toBeGreaterThanOrEqual(n);
 }
 
 describe('concurrent requests with one key', () => {
@@ -30,7 +39,7 @@ describe('concurrent requests with one key', () => {
     const s = (server = await startTestServer({ RATES_TIMEOUT_MS: '5000' }));
     s.services.simulator?.setMode('slow');
     const firstPending = create(s, 'slow-1', payment());
-    await untilInFlight(s, 'slow-1');
+    await untilHeld(s, 'slow-1');
     const during = await create(s, 'slow-1', payment());
     expect(during.status).toBe(409);
     expect(during.headers.get('retry-after')).toBe('1');
@@ -66,35 +75,79 @@ describe('concurrent requests with one key', () => {
   });
 });
 
-describe('abandoned claims', () => {
-  function insertClaim(s: TestServer, key: string, input: unknown, lockedAt: number) {
-    s.services.sqlite
-      .prepare(
-        `INSERT INTO idempotency_keys (tenant_id, procedure, key, fingerprint, state, locked_at, created_at)
-         VALUES (1, 'payments.create', ?, ?, 'in_flight', ?, ?)`,
-      )
-      .run(key, fingerprint(input), lockedAt, lockedAt);
-  }
-
-  it('takes over a claim older than IDEMPOTENCY_LOCK_MS and runs the request', async () => {
-    const s = (server = await startTestServer({ IDEMPOTENCY_LOCK_MS: '30000' }));
+describe('claims that overrun the lock, and answers stored by another process', () => {
+  it("takes over the claim of a handler hanging past IDEMPOTENCY_LOCK_MS and rolls back the late holder's write", async () => {
+    // The first handler waits 2 s on the slow provider, far past the 200 ms lock.
+    const s = (server = await startTestServer({ IDEMPOTENCY_LOCK_MS: '200', RATES_TIMEOUT_MS: '5000' }));
+    s.services.simulator?.setMode('slow');
     const input = payment({ amountCents: 1234 });
-    insertClaim(s, 'abandoned-1', input, Date.now() - 30_001);
     const before = payments(s);
-    const res = await create(s, 'abandoned-1', input);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('idempotent-replayed')).toBeNull();
-    expect(keyState(s, 'abandoned-1')).toBe('done');
+    const latePending = create(s, 'overrun-1', input);
+    await untilHeld(s, 'overrun-1');
+    // Inside the lock the key is still the first request's.
+    expect((await create(s, 'overrun-1', input)).status).toBe(409);
+    await new Promise((r) => setTimeout(r, 250));
+    // Past it, a retry takes the key over (it waits on the same provider call, and resumes after the first).
+    const [late, retry] = await Promise.all([latePending, create(s, 'overrun-1', input)]);
+    expect(late.status).toBe(409);
+    expect(late.headers.get('retry-after')).toBe('1');
+    expect(late.body.error?.data).toMatchObject({ code: 'CONFLICT', reason: 'idempotency_in_flight' });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
     expect(payments(s)).toBe(before + 1);
+    const again = await create(s, 'overrun-1', input);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.text).toBe(retry.text);
   });
 
-  it('does not take over a claim younger than IDEMPOTENCY_LOCK_MS', async () => {
-    const s = (server = await startTestServer({ IDEMPOTENCY_LOCK_MS: '30000' }));
-    const input = payment({ amountCents: 1235 });
-    insertClaim(s, 'held-1', input, Date.now());
-    const res = await create(s, 'held-1', input);
-    expect(res.status).toBe(409);
-    expect(keyState(s, 'held-1')).toBe('in_flight');
+  it("lets an answer another process stored between claim and commit win: the effect is rolled back, 409, and the retry replays it", async () => {
+    const s = (server = await startTestServer({ RATES_TIMEOUT_MS: '5000' }));
+    s.services.simulator?.setMode('slow');
+    const input = payment({ amountCents: 4321 });
+    const before = payments(s);
+    const calls = s.services.simulator?.calls ?? 0;
+    const pending = create(s, 'elsewhere-1', input);
+    await untilProviderCalls(s, calls + 1);
+    expect(s.services.idempotency.isHeld(scopeOf('elsewhere-1'))).toBe(true);
+    // Another worker of a cluster, through its own connection to the same file, answers the key first.
+    const theirs = '{"result":{"data":{"answeredBy":"another process"}}}';
+    const other = new Database(s.dbFile);
+    try {
+      other
+        .prepare(
+          `INSERT INTO idempotency_keys (tenant_id, procedure, key, fingerprint, state, response_status, response_body, locked_at, created_at)
+           VALUES (1, 'payments.create', 'elsewhere-1', ?, 'done', 200, ?, ?, ?)`,
+        )
+        .run(fingerprint(input), theirs, Date.now(), Date.now());
+    } finally {
+      other.close();
+    }
+    const ours = await pending;
+    expect(ours.status).toBe(409);
+    expect(ours.headers.get('retry-after')).toBe('1');
+    expect(ours.body.error?.data).toMatchObject({ code: 'CONFLICT', reason: 'idempotency_in_flight' });
+    expect(payments(s)).toBe(before);
+    expect(s.services.idempotency.isHeld(scopeOf('elsewhere-1'))).toBe(false);
+    const retry = await create(s, 'elsewhere-1', input);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(theirs);
+  });
+
+  it('frees the key of a request whose handler failed unexpectedly, so its retry runs at once', async () => {
+    const s = (server = await startTestServer());
+    const repo = s.services.payments;
+    const insert = repo.insert;
+    repo.insert = () => {
+      throw new Error('disk on fire');
+    };
+    try {
+      expect((await create(s, 'freed-1', payment())).status).toBe(500);
+    } finally {
+      repo.insert = insert;
+    }
+    expect(s.services.idempotency.isHeld(scopeOf('freed-1'))).toBe(false);
+    expect((await create(s, 'freed-1', payment())).status).toBe(200);
   });
 });
 

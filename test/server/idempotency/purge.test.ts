@@ -52,7 +52,7 @@ describe('idempotency purge', () => {
     expect(keys()).toEqual(['young-0', 'young-1', 'young-2']);
   });
 
-  it('deletes an expired claim that was abandoned, but not one still inside its lock', async () => {
+  it('deletes an expired in_flight row an older version left once past the lock, but not one still inside it', async () => {
     insertRows(1, { createdAt: now - 2 * DAY, state: 'in_flight', prefix: 'abandoned' });
     insertRows(1, { createdAt: now - 2 * DAY, lockedAt: now - 1000, state: 'in_flight', prefix: 'held' });
     await start().purgeExpired();
