@@ -1,4 +1,5 @@
 import type { Operation, TRPCLink } from '@trpc/client';
+import { RETRYABLE_STATUSES } from '../../shared/error-codes.js';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import type { AppRouter } from '../../server/routers/app.js';
 import { isInFlight } from '../errors/idempotency-conflict-error.js';
@@ -90,10 +91,9 @@ function planRetry(error: ClientError, op: Operation, attempt: number, o: Resolv
   if (op.signal?.aborted || isAbortCause(error)) return undefined;
   const status = statusOf(error);
   // No status: the connection failed or the answer was unreadable. A 409 is
-  // retried only when it says the key's first request is still running
-  // (shared RETRYABLE_STATUSES, spelled out: see internals/reasons.ts on why
-  // the client does not import shared/errors.ts at run time).
-  const retryable = status === undefined || status === 429 || status === 503 || (status === 409 && isInFlight(error));
+  // retried only when it says the key's first request is still running.
+  const retryable =
+    status === undefined || (RETRYABLE_STATUSES.has(status) && (status !== 409 || isInFlight(error)));
   if (!retryable) return undefined;
   const after = retryAfterMsOf(error);
   if (after !== undefined) return after <= o.maxDelayMs ? { delayMs: after, source: 'retry-after' } : undefined;
