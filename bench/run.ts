@@ -18,6 +18,7 @@ import { limiter } from './cases/limiter.js';
 import { statsCached } from './cases/stats-cached.js';
 import { memory } from './cases/memory.js';
 import { idempotentWrite } from './cases/idempotent-write.js';
+import { clientOverhead } from './cases/client-overhead.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 60);
@@ -35,6 +36,7 @@ const cases: Record<string, () => Promise<BenchResult> | BenchResult> = {
   'keyset-depth': () => keysetDepth(RUNS),
   'idempotent-write': () => idempotentWrite(RUNS),
   limiter: () => limiter(),
+  'client-overhead': () => clientOverhead(),
   'stats-cached': () => statsCached(bigDb(), RUNS),
   memory: () => memory(smallDb(), SOAK_S),
 };

@@ -3,20 +3,23 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ComposureProvider, createQueryClient, useTRPC } from '../../client/react.js';
-import { startChildServer, type ChildServer } from './helpers/child-server.js';
+import { killAllServers, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { startProxy, type LoopbackProxy } from './helpers/proxy.js';
 
 // happy-dom replaces URL and fetch, which the server cannot run under: it
 // gets its own process. The proxy plays the CORS gateway a browser needs.
-let server: ChildServer;
+let server: ServerProcess | undefined;
+// Unset when beforeAll fails early, hence the `?.` in afterAll.
 let proxy: LoopbackProxy;
 beforeAll(async () => {
-  server = await startChildServer({ SEED_USERS: '70' });
+  // A fresh temporary database, and of the parent's environment only PATH, HOME and TMPDIR.
+  server = await startServer({ env: { NODE_ENV: 'test', SEED_USERS: '70' }, startTimeoutMs: 60_000 });
   proxy = await startProxy(server.url, { cors: true });
 });
 afterAll(async () => {
-  await proxy.close();
-  await server.close();
+  await proxy?.close();
+  await server?.stop();
+  await killAllServers();
 });
 afterEach(cleanup);
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startChildServer, type ChildServer } from '../helpers/child-server.js';
+import { killAllServers, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 const KEYS = 60;
 const KILLS = 4;
@@ -16,10 +16,12 @@ const DEADLINE_MS = 45_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'composure-crash-'));
 const dbFile = join(dir, 'crash.db');
-let child: ChildServer | null = null;
+let child: ServerProcess | null = null;
 let provider: Server | null = null;
 afterAll(async () => {
-  await child?.kill('SIGKILL');
+  await child?.kill();
+  // A restart still starting when the test failed is killed too.
+  await killAllServers();
   await new Promise((r) => provider?.close(r) ?? r(undefined));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -49,14 +51,17 @@ async function startSlowProvider(): Promise<string> {
 let ratesUrl = '';
 
 let takeovers = 0;
-function start(first: boolean): Promise<ChildServer> {
-  return startChildServer({
+function start(first: boolean): Promise<ServerProcess> {
+  return startServer({
+    dbFile,
+    // The parent's environment, REDIS_URL excepted: SQLite alone holds the claims.
+    inheritEnv: true,
+    startTimeoutMs: 20_000,
     onLog: (entry) => {
       if (entry.msg === 'took over an abandoned idempotency claim') takeovers++;
     },
     env: {
       NODE_ENV: 'production',
-      DATABASE_URL: dbFile,
       SEED: first ? 'true' : 'false',
       SEED_USERS: '20',
       LOG_LEVEL: 'info',
@@ -113,13 +118,13 @@ describe('idempotent writes across crashes', () => {
         // so abandoned claims are certain; the others land wherever they land.
         for (let i = 0; k % 2 === 0 && waiting === 0 && i < 300; i++) await sleep(10);
         if (waiting > 0) killedWhileHeld++;
-        await child?.kill('SIGKILL');
+        await child?.kill();
         child = await start(false);
       }
     };
 
     await Promise.all([killer(), ...Array.from({ length: WORKERS }, worker)]);
-    await child.kill('SIGKILL');
+    await child.kill();
     child = null;
     expect(answers.size, JSON.stringify(statuses)).toBe(KEYS);
     // Kills landed while handlers held claims, and yet no retry met a 409 or needed a

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { integrityCheck, tempDir, withDatabase } from './support/database.js';
 import { bearer, keepAliveAgent, resultData, retryAfterMs, send, header, type Outcome } from './support/http.js';
 import { between, prng, runSeed, sleep, Tally } from './support/load.js';
-import { killAllServers, startServer, waitForExit, type ServerProcess } from './support/server-process.js';
+import { killAllServers, startServer, waitForExit, type ServerProcess } from '../helpers/server-process.js';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 6);
 const CONCURRENCY = 8;

@@ -5,7 +5,7 @@ import { tempDir } from './support/database.js';
 import { FUZZ_MAX_BODY_BYTES, fuzzRequestArb, type FuzzContext, type FuzzRequest } from './support/fuzz-requests.js';
 import { bearer, keepAliveAgent, queryPath, resultData, send, sendRaw } from './support/http.js';
 import { pool, runSeed, Tally } from './support/load.js';
-import { killAllServers, severe, severeSummary, startServer, waitForExit, type ServerProcess } from './support/server-process.js';
+import { killAllServers, severe, severeSummary, startServer, waitForExit, type ServerProcess } from '../helpers/server-process.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20_000);
 const CONCURRENCY = 16;

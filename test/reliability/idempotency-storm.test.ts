@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { integrityCheck, tempDir, withDatabase } from './support/database.js';
 import { bearer, header, keepAliveAgent, retryAfterMs, send, type Reply } from './support/http.js';
 import { sleep, Tally } from './support/load.js';
-import { killAllServers, severe, startServer, waitForExit } from './support/server-process.js';
+import { killAllServers, severe, startServer, waitForExit } from '../helpers/server-process.js';
 
 const REQUESTS = 1000;
 const AMOUNT = 424_242_424;

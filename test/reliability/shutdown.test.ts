@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { integrityCheck, tempDir, withDatabase } from './support/database.js';
 import { bearer, keepAliveAgent, queryPath, resultData, send, type Outcome } from './support/http.js';
 import { sleep, Tally } from './support/load.js';
-import { killAllServers, severe, startServer, waitForExit } from './support/server-process.js';
+import { killAllServers, severe, startServer, waitForExit } from '../helpers/server-process.js';
 
 const CONNECTIONS = 50;
 const EXIT_WITHIN_MS = 10_000;

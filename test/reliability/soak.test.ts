@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { integrityCheck, prepareDatabase, tempDir } from './support/database.js';
 import { header, keepAliveAgent, queryPath, resultData, send, type Outcome } from './support/http.js';
 import { between, prng, runSeed, sleep, Tally } from './support/load.js';
-import { killAllServers, severe, severeSummary, startServer, waitForExit, type ServerProcess } from './support/server-process.js';
+import { killAllServers, severe, severeSummary, startServer, waitForExit, type ServerProcess } from '../helpers/server-process.js';
 
 const SOAK_MS = Number(process.env.SOAK_MS ?? 60_000);
 // Warm-up: long enough for JIT, caches and SQLite's page cache to settle.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type ServerProcess } from '../../bench/support/spawn-server.js';
+import { killAllServers, startServer, type ServerProcess } from '../helpers/server-process.js';
 import Database from 'better-sqlite3';
 import { call } from '../helpers/server.js';
 import { hashApiKey } from '../../server/auth/hash-api-key.js';
@@ -20,30 +20,34 @@ describe.skipIf(!REDIS_URL)('two server processes sharing SQLite and Redis', () 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'composure-scale-'));
+    const dbFile = join(dir, 'shared.db');
     const env = {
-      DATABASE_URL: join(dir, 'shared.db'),
       REDIS_URL: REDIS_URL ?? '',
       REDIS_PREFIX: `test:${randomUUID()}:`,
-      PORT: '0',
       RATES_SIMULATOR_PORT: '0',
       SEED_USERS: '30',
       RATE_LIMIT_BURST: '10',
       RATE_LIMIT_PER_SECOND: '0.01',
       LOG_LEVEL: 'info',
     };
-    a = await spawnServer('server/main.ts', env);
+    // The parent's environment, with REDIS_URL passed explicitly above.
+    const start = (overrides: Record<string, string> = {}) =>
+      startServer({ dbFile, inheritEnv: true, env: { ...env, ...overrides }, startTimeoutMs: 120_000 });
+    a = await start();
     // A key of alice's with a large plan, so only the limit test meets the small default burst.
-    const db = new Database(env.DATABASE_URL);
+    const db = new Database(dbFile);
     db.prepare('INSERT INTO api_keys (tenant_id, key_hash, label, rate_limit_burst, rate_limit_per_second) VALUES (1, ?, ?, 100000, 1000)').run(
       hashApiKey(BIG),
       'scale test key',
     );
     db.close();
-    b = await spawnServer('server/main.ts', { ...env, SEED: 'false' });
+    b = await start({ SEED: 'false' });
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+    // One still starting when beforeAll failed.
+    await killAllServers();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,20 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// A string, not `new URL(...)`: under happy-dom the global URL is not Node's, and fileURLToPath refuses it.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const LISTENING = 'Composure listening on ';
 
 /**
  * The real server as a child process (`node --import tsx server/main.ts`),
  * so a test can SIGKILL it, SIGTERM it and read its RSS, which an in-process
- * server cannot give.
+ * server cannot give, or run it beside an environment (happy-dom) that
+ * cannot host it.
  */
 export interface ServerProcess {
   readonly pid: number;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** The SQLite file it serves: `StartOptions.dbFile`, or the temporary one made for it. */
+  readonly dbFile: string;
   /** The built-in rates simulator's endpoint (`…/rates`), from the startup log line. */
   readonly ratesSimulatorUrl: string | undefined;
   /** Resolves when the process has exited, however it ended. */
@@ -26,6 +32,10 @@ export interface ServerProcess {
   /** VmRSS in bytes, from /proc. */
   rssBytes(): number;
   signal(signal: NodeJS.Signals): void;
+  /** SIGTERMs it and waits for the exit, SIGKILLing it if it outlives `graceMs` (@default 10000). */
+  stop(graceMs?: number): Promise<ExitStatus & { ms: number; killed: boolean }>;
+  /** SIGKILLs it and waits for the exit. */
+  kill(): Promise<ExitStatus>;
 }
 
 export interface LoggedProblem {
@@ -62,13 +72,23 @@ export interface ExitStatus {
 }
 
 export interface StartOptions {
-  dbFile: string;
+  /** The SQLite file. @default a fresh file in a temporary directory, removed when the process exits */
+  dbFile?: string;
   /** 0 lets the OS pick; a crash test passes the previous port to restart in place. @default 0 */
   port?: number;
   /** Overrides of the defaults below (see server/config.ts for every variable). */
   env?: Record<string, string>;
+  /**
+   * Whether the child sees the parent's whole environment, REDIS_URL excepted
+   * (pass it in `env` to use Redis), or only PATH, HOME and TMPDIR. The defaults
+   * below and `env` win over inherited variables either way.
+   * @default false
+   */
+  inheritEnv?: boolean;
   /** How long the server may take to log that it listens. @default 30000 */
   startTimeoutMs?: number;
+  /** Called with every JSON log line the process writes, parsed. */
+  onLog?: (entry: Record<string, unknown>) => void;
 }
 
 const live = new Set<ChildProcess>();
@@ -90,17 +110,22 @@ export async function killAllServers(): Promise<void> {
 
 const MAX_OUTPUT = 256 * 1024;
 
-export async function startServer(opts: StartOptions): Promise<ServerProcess> {
-  const env: Record<string, string> = {
-    // Only what node needs from the parent: an inherited REDIS_URL (CI sets
-    // one) or RATES_URL would change what is being tested.
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    TMPDIR: process.env.TMPDIR ?? '/tmp',
+function inheritedEnv(inherit: boolean): Record<string, string | undefined> {
+  // An inherited REDIS_URL (CI sets one) or RATES_URL would change what is being tested.
+  if (!inherit) return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TMPDIR: process.env.TMPDIR ?? '/tmp' };
+  const { REDIS_URL: _redis, ...rest } = process.env;
+  return rest;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<ServerProcess> {
+  const tmpDir = opts.dbFile === undefined ? mkdtempSync(join(tmpdir(), 'composure-server-')) : undefined;
+  const dbFile = opts.dbFile ?? join(tmpDir ?? '', 'server.db');
+  const env: Record<string, string | undefined> = {
+    ...inheritedEnv(opts.inheritEnv ?? false),
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(opts.port ?? 0),
-    DATABASE_URL: opts.dbFile,
+    DATABASE_URL: dbFile,
     RATES_SIMULATOR_PORT: '0',
     // info: the startup line carries the URL and the simulator's address.
     LOG_LEVEL: 'info',
@@ -116,6 +141,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      if (tmpDir !== undefined) rmSync(tmpDir, { recursive: true, force: true });
       resolve({ code, signal });
     });
   });
@@ -125,7 +151,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   const record = (text: string) => {
     if (output.length < MAX_OUTPUT) output += text.slice(0, MAX_OUTPUT - output.length);
   };
-  let listening: ((line: { url?: unknown; ratesSimulator?: unknown }) => void) | null = null;
+  let listening: ((entry: Record<string, unknown>) => void) | null = null;
   const onLine = (line: string) => {
     if (line.trim() === '') return;
     let parsed: unknown;
@@ -135,14 +161,16 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       problems.push({ level: 100, line });
       return;
     }
-    if (!parsed || typeof parsed !== 'object') {
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       problems.push({ level: 100, line });
       return;
     }
-    const entry = parsed as { level?: unknown; msg?: unknown; url?: unknown; ratesSimulator?: unknown };
+    const entry = { ...parsed } as Record<string, unknown>;
     if (typeof entry.level === 'number' && entry.level >= 40) problems.push({ level: entry.level, line });
+    opts.onLog?.(entry);
     if (typeof entry.msg === 'string' && entry.msg.startsWith(LISTENING)) listening?.(entry);
   };
+  // Keep reading both pipes for the child's whole life: a full pipe would block it.
   for (const stream of [child.stdout, child.stderr]) {
     let pending = '';
     stream.setEncoding('utf8');
@@ -185,10 +213,16 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
 
   const pid = child.pid;
   if (pid === undefined) throw new Error('spawned server has no pid');
-  return {
+  // Only this child's pid: other work runs on this machine.
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  const server: ServerProcess = {
     pid,
     url: started.url,
-    port: Number(new URL(started.url).port),
+    // A regex, not `new URL()`: under happy-dom the global URL is not Node's.
+    port: Number(/:(\d+)$/.exec(started.url)?.[1] ?? Number.NaN),
+    dbFile,
     ratesSimulatorUrl: started.ratesSimulatorUrl,
     exited,
     problems,
@@ -199,11 +233,17 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
       return Number(kb) * 1024;
     },
-    // Only this child's pid: other work runs on this machine.
-    signal: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    signal,
+    stop: (graceMs = 10_000) => {
+      signal('SIGTERM');
+      return waitForExit(server, graceMs);
+    },
+    kill: () => {
+      signal('SIGKILL');
+      return exited;
     },
   };
+  return server;
 }
 
 /** Waits for the exit, SIGKILLing the process if it outlives `timeoutMs`. */
