@@ -9,9 +9,11 @@ const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD'];
 // A fixed epoch keeps the seed byte-for-byte reproducible.
 const SEED_EPOCH = Date.UTC(2026, 0, 1);
 
-// mulberry32: a tiny deterministic PRNG, so the same SEED_USERS always
-// yields the same data (tests and demos can rely on it).
-function prng(seed: number): () => number {
+/**
+ * mulberry32: a tiny deterministic PRNG, so the same SEED_USERS always yields
+ * the same data (tests and demos can rely on it).
+ */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -17,17 +17,8 @@ export function runSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
-/** mulberry32: deterministic, so the same seed replays the same kill moments and load mix. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, shared with the seed: the same seed replays the same kill moments and load mix.
+export { prng } from '../../../server/db/seed.js';
 
 /** An integer in [min, max] from `random`. */
 export function between(random: () => number, min: number, max: number): number {
