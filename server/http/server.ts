@@ -47,6 +47,19 @@ export function createHttpServer(services: Services): HttpServer {
     res.setHeader('x-request-id', requestId(req));
     // While draining, ask keep-alive clients to go elsewhere after this answer.
     if (draining) res.setHeader('connection', 'close');
+    // Answer nothing before node's parser has read the rest of the bytes that
+    // arrived with this request's head. A request without Content-Length or
+    // Transfer-Encoding has no body (RFC 9112 §6.3), yet node's own client
+    // sends `request({ method: 'TRACE' | 'GET' | 'DELETE' | … }).end(body)`
+    // that way: the body is then a malformed next request, and node answers
+    // it with a 400 and destroys the socket. Answered synchronously (the 405
+    // below, the 404, /healthz), this request's reply would leave first
+    // saying `Connection: keep-alive`, and the client would send its next
+    // request on a socket already gone: ECONNRESET. One turn later the
+    // parser has failed, the 400 with `Connection: close` is this request's
+    // answer, and the client opens a new connection, as for every request
+    // the tRPC adapter answers (it never answers synchronously).
+    await Promise.resolve();
     const url = req.url ?? '/';
     if (url.startsWith(TRPC_PREFIX)) {
       // tRPC turns the request into a fetch Request, which throws on methods
