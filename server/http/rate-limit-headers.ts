@@ -7,13 +7,6 @@ import type { BucketPlan, RateLimitDecision } from '../stores/rate-limit-store.j
  * sf-string with integer parameters.
  */
 
-export interface RateLimitHeaders {
-  'RateLimit-Policy': string;
-  RateLimit: string;
-  /** Only on a rejected decision. */
-  'Retry-After'?: string;
-}
-
 /** sf-string (RFC 9651 §3.3.3): printable ASCII, `"` and `\` escaped. */
 function sfString(value: string): string {
   if (/[^\x20-\x7e]/.test(value)) {
@@ -64,14 +57,4 @@ function secondsUntilMoreQuota(plan: BucketPlan, decision: RateLimitDecision): n
 export function rateLimitHeader(plan: BucketPlan, decision: RateLimitDecision): string {
   const remaining = Math.max(0, decision.remaining);
   return `${sfString(plan.name)};r=${remaining};t=${secondsUntilMoreQuota(plan, decision)}`;
-}
-
-/** Every rate-limit header for one response, success or 429 alike. */
-export function rateLimitHeaders(plan: BucketPlan, decision: RateLimitDecision): RateLimitHeaders {
-  const headers: RateLimitHeaders = {
-    'RateLimit-Policy': rateLimitPolicyHeader(plan),
-    RateLimit: rateLimitHeader(plan, decision),
-  };
-  if (!decision.allowed) headers['Retry-After'] = String(retryAfterSeconds(decision.retryAfterMs));
-  return headers;
 }

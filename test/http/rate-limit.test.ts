@@ -15,6 +15,7 @@ describe('rate limits over HTTP', () => {
       const res = await server.call('users.byId', { input: { id: 1 } });
       expect(res.status).toBe(200);
       expect(res.headers.get('ratelimit-policy')).toBe('"default";q=3;w=6');
+      expect(res.headers.get('retry-after')).toBeNull();
       remaining.push(res.headers.get('ratelimit') ?? '');
     }
     expect(remaining.map((h) => /r=(\d+)/.exec(h)?.[1])).toEqual(['2', '1', '0']);

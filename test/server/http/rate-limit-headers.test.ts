@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   rateLimitHeader,
-  rateLimitHeaders,
   rateLimitPolicyHeader,
   retryAfterSeconds,
 } from '../../../server/http/rate-limit-headers.js';
@@ -70,15 +69,5 @@ describe('Retry-After', () => {
     expect(retryAfterSeconds(0)).toBe(1);
     expect(retryAfterSeconds(1_000)).toBe(1);
     expect(retryAfterSeconds(1_001)).toBe(2);
-  });
-
-  it('goes on a rejection only, beside both RateLimit fields', () => {
-    const rejected = rateLimitHeaders(plan, decision({ allowed: false, remaining: 0, retryAfterMs: 50, resetMs: 5_000 }));
-    expect(rejected).toEqual({
-      'RateLimit-Policy': '"default";q=100;w=5',
-      RateLimit: '"default";r=0;t=1',
-      'Retry-After': '1',
-    });
-    expect(rateLimitHeaders(plan, decision({}))).not.toHaveProperty('Retry-After');
   });
 });
