@@ -37,6 +37,8 @@ const envSchema = z.object({
   CACHE_MAX_ENTRIES: int(1).default(50_000),
   // Answer cache hits in node:http before the tRPC adapter; off only to compare or to rule it out.
   CACHE_FAST_PATH: bool.default(true),
+  // Run single GET queries through a tRPC caller in node:http instead of the adapter; off only to compare or to rule it out.
+  LEAN_PATH: bool.default(true),
   CURSOR_SECRET: z.string().min(32).optional(),
   MAX_BODY_BYTES: int(1).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(1).default(10_000),

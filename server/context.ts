@@ -17,3 +17,12 @@ export function clientIp(req: IncomingMessage): string {
   // would let anyone pick their own rate-limit bucket.
   return req.socket.remoteAddress ?? 'unknown';
 }
+
+/**
+ * The context the tRPC adapter's createContext builds; the HTTP fast paths
+ * that call procedures or format errors themselves build the same one.
+ */
+export function createContext(req: IncomingMessage, res: ServerResponse, services: Services): Context {
+  const requestId = String(res.getHeader('x-request-id') ?? '');
+  return { req, res, requestId, clientIp: clientIp(req), services, log: services.log.child({ requestId }) };
+}

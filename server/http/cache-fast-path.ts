@@ -1,42 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getHTTPStatusCode } from '@trpc/server/http';
-import { getErrorShape, getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
-import { appRouter } from '../routers/app.js';
-import { clientIp, type Context } from '../context.js';
+import { getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
+import { createContext } from '../context.js';
 import type { AuthInfo } from '../auth/authenticate.js';
 import type { CachePolicy } from '../cache/index.js';
 import { CACHE_STATUS_HIT } from '../cache/cache-status.js';
 import { canonicalInput } from '../cache/canonical-input.js';
-import { ADAPTER_VARY, JSON_CONTENT_TYPE, NO_STORE, notModified, setCacheHeaders } from '../cache/response-headers.js';
+import { ADAPTER_VARY, JSON_CONTENT_TYPE, notModified, setCacheHeaders } from '../cache/response-headers.js';
 import type { Services } from '../services.js';
 import { applyRateLimit } from './apply-rate-limit.js';
 import type { FastPath } from './fast-paths.js';
+import { isPlainJsonGet, rawInputOf, UNHANDLED } from './single-get.js';
+import { sendTrpcError } from './trpc-answer.js';
 
 const PREFIX_LENGTH = '/trpc/'.length;
-const INPUT_PARAM = 'input=';
-/** The request is one the adapter must see (its own parsing decides the answer). */
-const UNHANDLED: unique symbol = Symbol('unhandled');
-
 const NO_INPUT = canonicalInput(undefined) ?? '';
-
-/**
- * The raw input of a single GET's query string as tRPC reads it
- * (`searchParams.get('input')` then JSON.parse; an empty value is no input),
- * or UNHANDLED when the query holds anything else (`batch`,
- * `connectionParams`, a malformed value): those answers are the adapter's.
- */
-function rawInputOf(query: string): unknown {
-  if (!query.startsWith(INPUT_PARAM)) return UNHANDLED;
-  const encoded = query.slice(INPUT_PARAM.length);
-  if (encoded.includes('&')) return UNHANDLED;
-  if (encoded === '') return undefined;
-  try {
-    // application/x-www-form-urlencoded decoding, as URLSearchParams does: '+' is a space.
-    return JSON.parse(decodeURIComponent(encoded.includes('+') ? encoded.replaceAll('+', ' ') : encoded));
-  } catch {
-    return UNHANDLED;
-  }
-}
 
 /*
  * Decoding, parsing and canonicalizing the same few query strings on every
@@ -65,26 +42,14 @@ function canonicalInputOf(url: string, q: number): string | typeof UNHANDLED {
 }
 
 /**
- * Answers a failed authentication as the adapter would: the router's error
- * formatter, tRPC's status rule, the adapter's Vary and Content-Type, and
- * `no-store` like every error. Answering here, rather than handing the
- * request on, matters: the gate has already counted this failure against
- * the client's IP, and the adapter's auth middleware would count it again.
+ * Answers a failed authentication as the adapter would (see trpc-answer.ts).
+ * Answering here, rather than handing the request on, matters: the gate
+ * has already counted this failure against the client's IP, and the
+ * adapter's auth middleware would count it again.
  */
 function sendAuthError(req: IncomingMessage, res: ServerResponse, services: Services, path: string, cause: unknown): void {
-  const error = getTRPCErrorFromUnknown(cause);
-  const requestId = String(res.getHeader('x-request-id') ?? '');
-  const ctx: Context = { req, res, requestId, clientIp: clientIp(req), services, log: services.log.child({ requestId }) };
-  if (error.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err: error.cause ?? error, path }, 'unexpected error');
   // `input` is what the adapter passes: nothing, since auth runs before the input is read.
-  const shape = getErrorShape({ config: appRouter._def._config, error, type: 'query', path, input: undefined, ctx });
-  const body = JSON.stringify({ error: shape });
-  res.statusCode = getHTTPStatusCode({ error: shape });
-  res.setHeader('vary', ADAPTER_VARY);
-  res.setHeader('content-type', JSON_CONTENT_TYPE);
-  res.setHeader('cache-control', NO_STORE);
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(body);
+  sendTrpcError(res, { error: getTRPCErrorFromUnknown(cause), path, input: undefined, ctx: createContext(req, res, services) });
 }
 
 async function serveHit(req: IncomingMessage, res: ServerResponse, services: Services, policy: CachePolicy, input: string): Promise<boolean> {
@@ -139,10 +104,7 @@ export const cacheFastPath: FastPath = (req, res, services) => {
   const q = url.indexOf('?', PREFIX_LENGTH);
   const policy = services.cache.policies.get(q === -1 ? url.slice(PREFIX_LENGTH) : url.slice(PREFIX_LENGTH, q));
   if (policy === undefined) return false;
-  const { headers } = req;
-  // Another content type or a streaming Accept changes how tRPC parses or answers.
-  if (headers['content-type'] !== undefined || headers['trpc-accept'] !== undefined) return false;
-  if (headers.accept !== undefined && headers.accept.includes('application/jsonl')) return false;
+  if (!isPlainJsonGet(req.headers)) return false;
   const input = canonicalInputOf(url, q);
   if (input === UNHANDLED) return false;
   return serveHit(req, res, services, policy, input);

@@ -1,17 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { appRouter } from '../routers/app.js';
-import type { Context } from '../context.js';
-import { clientIp } from '../context.js';
+import { createContext, type Context } from '../context.js';
 import type { Services } from '../services.js';
 import { fastPaths } from './fast-paths.js';
 import { healthz, readyz } from './health.js';
 import { requestId } from './request-id.js';
 import { sendJson } from './send-json.js';
+import { reportError, responseMeta } from './trpc-hooks.js';
 
 const TRPC_PREFIX = '/trpc/';
 const TRPC_METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
-const NO_STORE_HEADERS: Array<[string, string]> = [['cache-control', 'no-store']];
 
 export interface HttpServer {
   server: Server;
@@ -25,18 +24,10 @@ export function createHttpServer(services: Services): HttpServer {
     router: appRouter,
     basePath: TRPC_PREFIX,
     maxBodySize: services.config.MAX_BODY_BYTES,
-    createContext: ({ req, res }): Context => {
-      const id = String(res.getHeader('x-request-id') ?? '');
-      return { req, res, requestId: id, clientIp: clientIp(req), services, log: log.child({ requestId: id }) };
-    },
-    // No error may be stored by any cache (RFC 9111 §5.2.2.5): set here, where
-    // tRPC knows the answer failed, it covers errors thrown before any middleware.
-    responseMeta: ({ errors }) => (errors.length > 0 ? { headers: new Headers(NO_STORE_HEADERS) } : {}),
-    onError: ({ error, path, ctx }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') {
-        (ctx?.log ?? log).error({ err: error.cause ?? error, path }, 'unexpected error');
-      }
-    },
+    // The same three hooks the lean path uses (lean-path.ts), so both answer alike.
+    createContext: ({ req, res }): Context => createContext(req, res, services),
+    responseMeta,
+    onError: ({ error, path, ctx }) => reportError(log, { error, path, ctx }),
   });
 
   let inFlight = 0;
