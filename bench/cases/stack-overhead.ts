@@ -30,23 +30,32 @@ export async function stackOverhead(dbFile: string, runs: number): Promise<Bench
   }
 }
 
-/** The rate-limit middleware's cost: the same uncached read with and without the limiter (issue target: under 5 %). */
+/**
+ * The rate-limit middleware's cost (issue target: under 5 % of throughput).
+ * On two cores the load generator saturates before the server does, so
+ * requests per second mostly measure the client parsing two more headers;
+ * the server's CPU per request is what the middleware really costs, and its
+ * inverse is the throughput the server can give. Both are reported.
+ */
 export async function limiterOverhead(dbFile: string, runs: number): Promise<BenchResult> {
   const limited = await spawnComposure(dbFile, { CACHE_ENABLED: 'false' });
   const unlimited = await spawnComposure(dbFile, { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false' });
   try {
     const cmp = await interleave(
       runs,
-      () => load(limited.url, { headers: ALICE, paths: paths('users.byId') }),
-      () => load(unlimited.url, { headers: ALICE, paths: paths('users.byId') }),
+      () => load(limited.url, { headers: ALICE, paths: paths('users.byId'), server: limited }),
+      () => load(unlimited.url, { headers: ALICE, paths: paths('users.byId'), server: unlimited }),
     );
+    const cpuA = cmp.a.cpuUsPerReq ?? Number.NaN;
+    const cpuB = cmp.b.cpuUsPerReq ?? Number.NaN;
     return result({
-      measures: 'uncached read with the rate limiter vs without it',
-      ratio: cmp.ratio,
+      measures: 'server capacity (1 / CPU per request) of an uncached read with the rate limiter vs without it',
+      ratio: cpuB / cpuA,
       target: 0.95,
       comparison: '>=',
       a: { ...cmp.a },
       b: { ...cmp.b },
+      extra: { rpsRatio: cmp.ratio },
     });
   } finally {
     await Promise.all([limited.stop(), unlimited.stop()]);

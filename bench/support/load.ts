@@ -6,6 +6,8 @@ export interface LoadResult {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /** Server CPU per answered request (µs), when the server process was given. */
+  cpuUsPerReq?: number;
 }
 
 export interface LoadOptions {
@@ -14,10 +16,13 @@ export interface LoadOptions {
   connections?: number;
   /** Paths cycled through (relative to the base URL); default: the URL itself. */
   paths?: string[];
+  /** The server under load, to measure its CPU per request. */
+  server?: { cpuMs(): number };
 }
 
 /** One autocannon run against a server on 127.0.0.1; bounded by its duration. */
 export async function load(url: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const cpuBefore = opts.server?.cpuMs();
   const result = await autocannon({
     url,
     connections: opts.connections ?? 32,
@@ -25,12 +30,16 @@ export async function load(url: string, opts: LoadOptions = {}): Promise<LoadRes
     headers: opts.headers,
     requests: opts.paths?.map((path) => ({ method: 'GET' as const, path })),
   });
+  const answered = result.requests.total;
   return {
     rps: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    ...(opts.server && cpuBefore !== undefined && answered > 0
+      ? { cpuUsPerReq: ((opts.server.cpuMs() - cpuBefore) * 1000) / answered }
+      : {}),
   };
 }
 
@@ -61,6 +70,7 @@ export async function interleave(
     p99Ms: median(rs.map((r) => r.p99Ms)),
     non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
     errors: rs.reduce((n, r) => n + r.errors, 0),
+    ...(rs.every((r) => r.cpuUsPerReq !== undefined) ? { cpuUsPerReq: median(rs.map((r) => r.cpuUsPerReq ?? 0)) } : {}),
   });
   const ma = pick(as);
   const mb = pick(bs);

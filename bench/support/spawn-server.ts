@@ -7,11 +7,15 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size in bytes, from /proc (Linux). */
   rss(): number;
+  /** CPU time (user + system) the process has used, in ms, from /proc (Linux; 10 ms ticks). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LISTENING = /listening on (http:\/\/[^\s"]+)/;
+// USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK).
+const CLOCK_TICKS = 100;
 
 /**
  * Starts a TypeScript entry in its own Node process (so load and server do
@@ -45,6 +49,12 @@ export function spawnServer(entry: string, env: Record<string, string>, timeoutM
         rss: () => {
           const status = readFileSync(`/proc/${pid}/status`, 'utf8');
           return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+        },
+        cpuMs: () => {
+          // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
         },
         stop: () =>
           new Promise<void>((done) => {
