@@ -34,13 +34,22 @@ export function createAuthGate(opts: AuthGateOptions) {
     });
   };
 
+  // A request may meet the gate twice (a fast path that falls through to the
+  // middleware): the second time costs a map lookup, not another hash.
+  const passed = new WeakMap<IncomingMessage, AuthInfo>();
+
   return async (req: IncomingMessage, res: ServerResponse): Promise<AuthInfo> => {
+    const known = passed.get(req);
+    if (known) return known;
     const ip = clientIp(req);
     const until = blockedUntil.get(ip);
     const now = Date.now();
     if (until !== undefined && until > now) throw tooMany(res, until - now);
     const info = opts.authenticate(req);
-    if (info) return info;
+    if (info) {
+      passed.set(req, info);
+      return info;
+    }
     const pending = opts.limiter.take(`authfail:${ip}`, opts.failurePlan, 1);
     const decision: RateLimitDecision = pending instanceof Promise ? await pending : pending;
     if (!decision.allowed) {
