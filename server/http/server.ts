@@ -73,11 +73,18 @@ export function createHttpServer(services: Services): HttpServer {
     sendJson(res, 404, { error: { message: `No route ${req.method} ${path}`, code: 'NOT_FOUND' } });
   };
 
+  // One line per request at LOG_LEVEL=debug; at info and above the hot path pays nothing for it.
+  const accessLog = log.isLevelEnabled('debug');
   const server = createServer((req, res) => {
     inFlight++;
+    const started = accessLog ? performance.now() : 0;
     res.once('close', () => {
       inFlight--;
       services.metrics.observe(req, res);
+      if (accessLog) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        log.debug({ requestId: res.getHeader('x-request-id'), method: req.method, url: req.url, status: res.statusCode, ms }, 'request');
+      }
       if (inFlight === 0 && idle) idle();
     });
     handle(req, res).catch((err: unknown) => {
