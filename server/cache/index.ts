@@ -8,6 +8,7 @@ import { strongEtag } from './etag.js';
 import { resolvePolicies, type CachePolicy, type ProcedureLike } from './policy.js';
 import { createTagIndex, tagKeysOf, tagsInvalidatedBy, type TagKey } from './tag-index.js';
 import type { SharedLevel } from './shared-level.js';
+import { isPartial } from './partial.js';
 
 export type { CachePolicy } from './policy.js';
 
@@ -108,12 +109,6 @@ interface Flight {
 }
 
 const SHARED_SCOPE = '*';
-
-// A partial answer (`degraded: [...]`) is served but not kept: once the
-// dependency is back, the next call should see the whole answer.
-function isPartial(data: unknown): boolean {
-  return typeof data === 'object' && data !== null && Array.isArray((data as { degraded?: unknown }).degraded);
-}
 
 /**
  * The query cache: an LRU bounded by entries (`CACHE_MAX_ENTRIES`) and by

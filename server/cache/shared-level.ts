@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CachePolicy } from './policy.js';
 import type { TagKey } from './tag-index.js';
+import { isPartial } from './partial.js';
 
 /** What a computation may say about its answer (the subset of CacheHints the shared level reads and sets). */
 interface Hints {
@@ -50,10 +51,6 @@ const GENERATION_TTL_MS = 7 * 24 * 3600 * 1000;
 interface Stored {
   storedAt: number;
   data: unknown;
-}
-
-function isPartial(data: unknown): boolean {
-  return typeof data === 'object' && data !== null && Array.isArray((data as { degraded?: unknown }).degraded);
 }
 
 export function createRedisSharedLevel(opts: SharedLevelOptions): SharedLevel {
