@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { createMemoryRateLimitStore } from '../server/stores/memory-rate-limit.js';
 import { createRedisRateLimitStore, failFastRedisOptions } from '../server/stores/redis-rate-limit.js';
 import type { BucketPlan } from '../server/stores/rate-limit-store.js';
+import { deleteKeys } from '../test/helpers/redis-keys.js';
 
 const plan: BucketPlan = { burst: 100, perSecond: 20, name: 'default' };
 
@@ -62,15 +63,6 @@ function memoryBytesPerKey(): number {
   const after = retainedBytes();
   if (store.size !== keys) throw new Error(`expected ${keys} buckets, found ${store.size}`);
   return (after - before) / keys;
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.del(...found);
-  } while (cursor !== '0');
 }
 
 /** 50 concurrent callers for about 3 s against REDIS_URL; fallbacks are not counted. */

@@ -7,6 +7,7 @@ import { killAllServers, startServer, type ServerProcess } from '../helpers/serv
 import Database from 'better-sqlite3';
 import { call } from '../helpers/server.js';
 import { hashApiKey } from '../../server/auth/hash-api-key.js';
+import { deleteKeysAt } from '../helpers/redis-keys.js';
 
 const BIG = 'scale-big-plan';
 
@@ -17,13 +18,14 @@ describe.skipIf(!REDIS_URL)('two server processes sharing SQLite and Redis', () 
   let dir: string;
   let a: ServerProcess;
   let b: ServerProcess;
+  const prefix = `test:${randomUUID()}:`;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'composure-scale-'));
     const dbFile = join(dir, 'shared.db');
     const env = {
       REDIS_URL: REDIS_URL ?? '',
-      REDIS_PREFIX: `test:${randomUUID()}:`,
+      REDIS_PREFIX: prefix,
       RATES_SIMULATOR_PORT: '0',
       SEED_USERS: '30',
       RATE_LIMIT_BURST: '10',
@@ -49,6 +51,7 @@ describe.skipIf(!REDIS_URL)('two server processes sharing SQLite and Redis', () 
     // One still starting when beforeAll failed.
     await killAllServers();
     rmSync(dir, { recursive: true, force: true });
+    await deleteKeysAt(REDIS_URL ?? '', prefix);
   });
 
   it('share one bucket: 20 requests alternating between them admit 10 to 12', async () => {

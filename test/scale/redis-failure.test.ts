@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { deleteKeysAt } from '../helpers/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.warn('skipping Redis failure tests: REDIS_URL is not set');
@@ -9,9 +10,11 @@ const redisPort = REDIS_URL ? Number(new URL(REDIS_URL).port || 6379) : 0;
 
 let server: TestServer | undefined;
 let proxy: TcpProxy | undefined;
+let prefix = '';
 afterEach(async () => {
   await server?.close();
   await proxy?.close();
+  if (REDIS_URL && prefix) await deleteKeysAt(REDIS_URL, prefix);
   server = undefined;
   proxy = undefined;
 });
@@ -36,7 +39,7 @@ describe.skipIf(!REDIS_URL)('when Redis fails', () => {
     proxy = await startTcpProxy(redisPort);
     server = await startTestServer({
       REDIS_URL: proxy.url('redis'),
-      REDIS_PREFIX: `test:${randomUUID()}:`,
+      REDIS_PREFIX: (prefix = `test:${randomUUID()}:`),
       RATE_LIMIT_BURST: '1000',
     });
     const s = server;

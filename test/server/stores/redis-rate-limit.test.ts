@@ -9,6 +9,7 @@ import {
   failFastRedisOptions,
 } from '../../../server/stores/redis-rate-limit.js';
 import type { BucketPlan, RateLimitDecision } from '../../../server/stores/rate-limit-store.js';
+import { deleteKeys } from '../../helpers/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.warn('redis-rate-limit tests skipped: REDIS_URL is not set');
@@ -27,15 +28,6 @@ function connect(url: string): Redis {
   const redis = new Redis(url, failFastRedisOptions);
   redis.on('error', () => {});
   return redis;
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.del(...found);
-  } while (cursor !== '0');
 }
 
 /** A TCP proxy in front of Redis whose replies the test can hold back. */
