@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { corsOriginsSchema } from './http/cors.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -42,6 +43,8 @@ const envSchema = z.object({
   CURSOR_SECRET: z.string().min(32).optional(),
   MAX_BODY_BYTES: int(1).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(1).default(10_000),
+  // Origins whose pages may call the API from a browser; unset: local pages in development, none otherwise.
+  CORS_ORIGINS: corsOriginsSchema.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { appRouter } from '../routers/app.js';
 import { createContext, type Context } from '../context.js';
 import type { Services } from '../services.js';
+import { cors } from './cors.js';
 import { fastPaths } from './fast-paths.js';
 import { healthz, readyz } from './health.js';
 import { requestId } from './request-id.js';
@@ -30,6 +31,7 @@ export function createHttpServer(services: Services): HttpServer {
     onError: ({ error, path, ctx }) => reportError(log, { error, path, ctx }),
   });
 
+  const applyCors = cors({ origins: services.config.CORS_ORIGINS, development: services.config.NODE_ENV === 'development' });
   let inFlight = 0;
   let draining = false;
   let idle: (() => void) | null = null;
@@ -51,6 +53,8 @@ export function createHttpServer(services: Services): HttpServer {
     // answer, and the client opens a new connection, as for every request
     // the tRPC adapter answers (it never answers synchronously).
     await Promise.resolve();
+    // First, so that every answer below (fast paths, 304, 429, errors) carries the CORS headers.
+    if (applyCors(req, res)) return;
     const url = req.url ?? '/';
     if (url.startsWith(TRPC_PREFIX)) {
       // tRPC turns the request into a fetch Request, which throws on methods
