@@ -74,6 +74,7 @@ export async function runClientOverhead(opts: ClientOverheadOptions = {}): Promi
     HOST: '127.0.0.1',
     PORT: '0',
     DATABASE_URL: join(dir, 'bench.db'),
+    SEED: 'true',
     SEED_USERS: '200',
     RATES_SIMULATOR_PORT: '0',
     RATE_LIMIT_BURST: '1000000000',

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openDatabase } from './db/open.js';
-import { isEmpty, seed } from './db/seed.js';
+import { seedOnStart } from './db/seed-on-start.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
 
 // `npm run start:cluster`: WORKERS processes share the port (node:cluster),
@@ -18,7 +18,7 @@ const workers = Number(env.WORKERS ?? availableParallelism());
 if (!Number.isInteger(workers) || workers < 1) throw new Error(`WORKERS must be a positive integer, got ${env.WORKERS}`);
 
 const { sqlite } = openDatabase(config.DATABASE_URL);
-if (config.SEED && isEmpty(sqlite)) seed(sqlite, { users: config.SEED_USERS, progress: (line) => log.info(line) });
+seedOnStart(sqlite, config, log);
 sqlite.close();
 
 const simulator = config.RATES_URL ? null : await startRatesSimulator({ port: config.RATES_SIMULATOR_PORT });

@@ -9,11 +9,13 @@ const int = (min: number) => z.coerce.number().int().min(min);
 // One schema for the whole environment: a bad setting fails at start with
 // the variable's name, never later inside a request.
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Unset means production: a server started without thought must not leak stacks or keys (`npm run dev` sets development).
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: int(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().min(1).default('./data/dev.db'),
-  SEED: bool.default(true),
+  // Unset: seed in development and tests only (see seedsDemoData); production seeds only on an explicit SEED=true.
+  SEED: bool.optional(),
   SEED_USERS: int(0).max(10_000_000).default(1000),
   REDIS_URL: z.string().url().optional(),
   REDIS_PREFIX: z.string().min(1).default('composure:'),
@@ -50,6 +52,15 @@ const envSchema = z.object({
 
 export type Env = z.input<typeof envSchema>;
 export type Config = z.infer<typeof envSchema>;
+
+/**
+ * Whether an empty database gets the demo tenants and keys: always when
+ * `SEED=true`, never when `SEED=false`, and when unset everywhere but in
+ * production, so a public server never answers to the README's demo keys by accident.
+ */
+export function seedsDemoData(config: Pick<Config, 'SEED' | 'NODE_ENV'>): boolean {
+  return config.SEED ?? config.NODE_ENV !== 'production';
+}
 
 /**
  * Parses the environment (or a partial one, in tests) into a complete config.

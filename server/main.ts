@@ -1,6 +1,6 @@
 import { startServer } from './app.js';
 import { DEMO_KEYS } from './db/seed.js';
-import { loadConfig } from './config.js';
+import { loadConfig, seedsDemoData } from './config.js';
 
 // The only reader of process.env.
 const config = loadConfig(process.env);
@@ -10,7 +10,8 @@ log.info(
   {
     url: `${server.url}/trpc`,
     ratesSimulator: server.services.simulator?.url,
-    demoKeys: config.SEED ? Object.values(DEMO_KEYS) : undefined,
+    // No API key is ever written to a production log, demo keys included.
+    demoKeys: seedsDemoData(config) && config.NODE_ENV !== 'production' ? Object.values(DEMO_KEYS) : undefined,
   },
   `Composure listening on ${server.url}`,
 );
@@ -21,7 +22,7 @@ if (config.NODE_ENV === 'development') {
     '',
     `  Composure is up: ${server.url}/trpc`,
     server.services.simulator ? `  Rates simulator: ${server.services.simulator.url} (switch with POST ${server.services.simulator.controlUrl})` : '',
-    config.SEED ? `  Demo API keys: ${Object.values(DEMO_KEYS).join(', ')}` : '',
+    seedsDemoData(config) ? `  Demo API keys: ${Object.values(DEMO_KEYS).join(', ')}` : '',
     `  Try: curl -H 'Authorization: Bearer ${DEMO_KEYS.alice}' '${server.url}/trpc/users.list?input=%7B%22limit%22%3A2%7D'`,
     '',
   ];

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type Database from 'better-sqlite3';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/open.js';
-import { isEmpty, seed } from './db/seed.js';
+import { seedOnStart } from './db/seed-on-start.js';
 import { createUsersRepo, type UsersRepo } from './repos/users.js';
 import { createPaymentsRepo, type PaymentsRepo } from './repos/payments.js';
 import { createApiKeysRepo } from './repos/api-keys.js';
@@ -61,11 +61,7 @@ export interface Services {
 
 export async function createServices(config: Config, log: Logger): Promise<Services> {
   const { sqlite, db } = openDatabase(config.DATABASE_URL);
-  if (config.SEED && isEmpty(sqlite)) {
-    const started = Date.now();
-    seed(sqlite, { users: config.SEED_USERS, progress: (line) => log.info(line) });
-    log.info({ ms: Date.now() - started, users: config.SEED_USERS }, 'seeded demo data');
-  }
+  seedOnStart(sqlite, config, log);
   const defaultPlan: BucketPlan = {
     name: 'default',
     burst: config.RATE_LIMIT_BURST,

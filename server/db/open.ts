@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from '../../drizzle/schema.js';
+import { preparePrivateDatabaseFile } from './private-file.js';
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
 export interface OpenDatabase {
@@ -20,7 +19,7 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle/migrations', import.meta
  */
 export function openDatabase(url: string): OpenDatabase {
   const file = url.startsWith('file:') ? url.slice(5) : url;
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') preparePrivateDatabaseFile(file);
   const sqlite = new Database(file);
   // WAL lets readers run beside the writer; NORMAL is durable across process
   // crashes in WAL mode (only an OS crash can lose the last commits).

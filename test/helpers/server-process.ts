@@ -76,8 +76,8 @@ export interface StartOptions {
   dbFile?: string;
   /** 0 lets the OS pick; a crash test passes the previous port to restart in place. @default 0 */
   port?: number;
-  /** Overrides of the defaults below (see server/config.ts for every variable). */
-  env?: Record<string, string>;
+  /** Overrides of the defaults below (see server/config.ts for every variable); `undefined` unsets one. */
+  env?: Record<string, string | undefined>;
   /**
    * Whether the child sees the parent's whole environment, REDIS_URL excepted
    * (pass it in `env` to use Redis), or only PATH, HOME and TMPDIR. The defaults
@@ -123,6 +123,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
   const env: Record<string, string | undefined> = {
     ...inheritedEnv(opts.inheritEnv ?? false),
     NODE_ENV: 'production',
+    // Production seeds only when asked; these servers serve the demo tenants.
+    SEED: 'true',
     HOST: '127.0.0.1',
     PORT: String(opts.port ?? 0),
     DATABASE_URL: dbFile,
