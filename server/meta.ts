@@ -1,3 +1,5 @@
+import type { RestRoute } from './rest/route.js';
+
 /** Per-procedure settings the middleware read (`.meta({...})`). */
 export interface Meta {
   /** Tokens one call takes from the caller's bucket. @default 1 */
@@ -12,5 +14,7 @@ export interface Meta {
   cacheScope?: 'tenant' | 'shared';
   /** Queries: expensive answers also kept in Redis, so instances share one computation. @default false */
   cacheAcrossInstances?: boolean;
+  /** The procedure's plain REST route under /api, which server/rest serves and documents in /openapi.json. */
+  rest?: RestRoute;
 }
 export type CacheTag = 'users' | 'payments' | 'stats' | 'rates';

@@ -9,6 +9,7 @@ import { healthz, readyz } from './health.js';
 import { requestId } from './request-id.js';
 import { sendJson } from './send-json.js';
 import { reportError, responseMeta } from './trpc-hooks.js';
+import { serveRest } from '../rest/index.js';
 
 const TRPC_PREFIX = '/trpc/';
 const TRPC_METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
@@ -72,6 +73,7 @@ export function createHttpServer(services: Services): HttpServer {
     const path = url.split('?', 1)[0];
     if (path === '/healthz' && req.method === 'GET') return healthz(res);
     if (path === '/readyz' && req.method === 'GET') return readyz(res, services);
+    if (await serveRest(req, res, services)) return;
     const extra = services.routes[path ?? ''];
     if (extra && req.method === 'GET') return extra(req, res);
     sendJson(res, 404, { error: { message: `No route ${req.method} ${path}`, code: 'NOT_FOUND' } });

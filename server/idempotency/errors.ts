@@ -5,6 +5,9 @@ import { HEADERS } from '../../shared/http-headers.js';
 import { ApiError } from '../errors.js';
 import type { KeyScope } from './store.js';
 
+/** ApiError kinds of the key-header errors, which have no `reason` on the tRPC wire. */
+export const IDEMPOTENCY_KINDS = { missing: 'idempotency-key-missing', invalid: 'idempotency-key-invalid' } as const;
+
 /** The wait a 409 asks for: the draft's "retry later", as `Retry-After: 1`. */
 export const IN_FLIGHT_RETRY_AFTER_MS = 1000;
 
@@ -12,11 +15,12 @@ export function missingKeyError(path: string): TRPCError {
   return new TRPCError({
     code: 'BAD_REQUEST',
     message: `${path} requires an Idempotency-Key header (1–255 printable ASCII, e.g. a UUID), reused on every retry.`,
+    cause: new ApiError({ kind: IDEMPOTENCY_KINDS.missing }),
   });
 }
 
 export function invalidKeyError(problem: string): TRPCError {
-  return new TRPCError({ code: 'BAD_REQUEST', message: `Invalid Idempotency-Key: ${problem}.` });
+  return new TRPCError({ code: 'BAD_REQUEST', message: `Invalid Idempotency-Key: ${problem}.`, cause: new ApiError({ kind: IDEMPOTENCY_KINDS.invalid }) });
 }
 
 export function batchedKeyError(calls: number): TRPCError {

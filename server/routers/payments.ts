@@ -23,7 +23,11 @@ async function ratesOrNull(services: Services): Promise<Rates | null> {
 
 export const paymentsRouter = router({
   list: queryProcedure
-    .meta({ cacheTtlMs: 30_000, cacheTags: ['payments'] })
+    .meta({
+      cacheTtlMs: 30_000,
+      cacheTags: ['payments'],
+      rest: { method: 'GET', path: '/api/payments', tag: 'payments', summary: 'One page of the tenant\'s payments, oldest first, optionally of one user' },
+    })
     .input(listPaymentsInputSchema)
     .output(paymentsPageSchema)
     .query(async ({ ctx, input }) => {
@@ -37,7 +41,10 @@ export const paymentsRouter = router({
     }),
 
   create: mutationProcedure
-    .meta({ idempotency: 'required' })
+    .meta({
+      idempotency: 'required',
+      rest: { method: 'POST', path: '/api/payments', tag: 'payments', status: 201, summary: 'Creates a payment; an Idempotency-Key is required' },
+    })
     .input(createPaymentInputSchema)
     .output(paymentSchema)
     .mutation(async ({ ctx, input }) => {

@@ -14,7 +14,13 @@ export const ratesRouter = router({
   // open; the hints tell the cache its age and that it is stale, so it is
   // marked (Cache-Status ttl < 0, Age) and not stored as fresh.
   latest: queryProcedure
-    .meta({ cacheTtlMs: 'rates', cacheTags: ['rates'], cacheScope: 'shared', cacheAcrossInstances: true })
+    .meta({
+      cacheTtlMs: 'rates',
+      cacheTags: ['rates'],
+      cacheScope: 'shared',
+      cacheAcrossInstances: true,
+      rest: { method: 'GET', path: '/api/rates', tag: 'rates', summary: 'The latest exchange rates against USD (possibly stale, see Cache-Status)' },
+    })
     .input(ratesInputSchema.default({ base: 'USD' }))
     .output(ratesSchema)
     .query(async ({ ctx }) => {

@@ -16,7 +16,11 @@ import { toPage } from '../pagination/to-page.js';
 
 export const usersRouter = router({
   list: queryProcedure
-    .meta({ cacheTtlMs: 60_000, cacheTags: ['users'] })
+    .meta({
+      cacheTtlMs: 60_000,
+      cacheTags: ['users'],
+      rest: { method: 'GET', path: '/api/users', tag: 'users', summary: 'One page of the tenant\'s users, oldest first' },
+    })
     .input(listUsersInputSchema)
     .output(usersPageSchema)
     .query(({ ctx, input }) => {
@@ -28,7 +32,11 @@ export const usersRouter = router({
     }),
 
   byId: queryProcedure
-    .meta({ cacheTtlMs: 60_000, cacheTags: ['users'] })
+    .meta({
+      cacheTtlMs: 60_000,
+      cacheTags: ['users'],
+      rest: { method: 'GET', path: '/api/users/{id}', tag: 'users', summary: 'One user of the tenant' },
+    })
     .input(userByIdInputSchema)
     .output(userSchema)
     .query(({ ctx, input }) => {
@@ -39,6 +47,7 @@ export const usersRouter = router({
     }),
 
   create: mutationProcedure
+    .meta({ rest: { method: 'POST', path: '/api/users', tag: 'users', status: 201, summary: 'Creates a user (email unique in the tenant)' } })
     .input(createUserInputSchema)
     .output(userSchema)
     .mutation(({ ctx, input }) => {
