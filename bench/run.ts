@@ -19,6 +19,7 @@ import { statsCached } from './cases/stats-cached.js';
 import { memory } from './cases/memory.js';
 import { idempotentWrite } from './cases/idempotent-write.js';
 import { clientOverhead } from './cases/client-overhead.js';
+import { peers } from './cases/peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 60);
@@ -29,7 +30,8 @@ const smallDb = () => (small ??= seededDatabase('small', 1000));
 // About a million payments for alice (1–4 per user).
 const bigDb = () => (big ??= seededDatabase('big', 400_000));
 
-const cases: Record<string, () => Promise<BenchResult> | BenchResult> = {
+// A case gives one result, or several under ids of their own (`peers/…`).
+const cases: Record<string, () => Promise<BenchResult | Record<string, BenchResult>> | BenchResult> = {
   'cached-hit': () => cachedHit(smallDb(), RUNS),
   'stack-overhead': () => stackOverhead(smallDb(), RUNS),
   'limiter-overhead': () => limiterOverhead(smallDb(), RUNS),
@@ -39,6 +41,7 @@ const cases: Record<string, () => Promise<BenchResult> | BenchResult> = {
   'client-overhead': () => clientOverhead(),
   'stats-cached': () => statsCached(bigDb(), RUNS),
   memory: () => memory(smallDb(), SOAK_S),
+  peers: () => peers(smallDb(), RUNS),
 };
 
 const only = process.argv.slice(2);
@@ -51,7 +54,9 @@ for (const [id, run] of Object.entries(cases)) {
   const started = Date.now();
   process.stderr.write(`running ${id}…\n`);
   try {
-    results[id] = await run();
+    const r = await run();
+    if ('measures' in r) results[id] = r as BenchResult;
+    else Object.assign(results, r);
   } catch (err) {
     process.stderr.write(`${id} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   }

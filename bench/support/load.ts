@@ -16,6 +16,8 @@ export interface LoadOptions {
   connections?: number;
   /** Paths cycled through (relative to the base URL); default: the URL itself. */
   paths?: string[];
+  /** Requests cycled through, for other methods or per-request headers; replaces `paths`. */
+  requests?: autocannon.Request[];
   /** The server under load, to measure its CPU per request. */
   server?: { cpuMs(): number };
 }
@@ -28,7 +30,7 @@ export async function load(url: string, opts: LoadOptions = {}): Promise<LoadRes
     connections: opts.connections ?? 32,
     duration: opts.durationS ?? 3,
     headers: opts.headers,
-    requests: opts.paths?.map((path) => ({ method: 'GET' as const, path })),
+    requests: opts.requests ?? opts.paths?.map((path) => ({ method: 'GET' as const, path })),
   });
   const answered = result.requests.total;
   return {
