@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createServices, type Services } from './services.js';
 import { createHttpServer } from './http/server.js';
+import { listen } from './http/edge/listen.js';
 
 export interface RunningServer {
   url: string;
@@ -20,10 +21,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.LOG_LEVEL);
   const services = await createServices(config, log);
   const http = createHttpServer(services);
-  await new Promise<void>((resolve, reject) => {
-    http.server.once('error', reject);
-    http.server.listen(config.PORT, config.HOST, () => resolve());
-  });
+  try {
+    await listen(http.server, config.PORT, config.HOST, 'PORT');
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
   const { port } = http.server.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   let closing: Promise<void> | null = null;

@@ -21,7 +21,8 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().min(1).default('composure:'),
   REDIS_TIMEOUT_MS: int(1).default(50),
   RATES_URL: z.string().url().optional(),
-  RATES_SIMULATOR_PORT: int(0).max(65535).default(3001),
+  // 0: any free port, so several instances on one machine never collide (the URL is printed at start).
+  RATES_SIMULATOR_PORT: int(0).max(65535).default(0),
   RATES_TIMEOUT_MS: int(1).default(800),
   RATES_TTL_MS: int(0).default(30_000),
   RATES_STALE_MS: int(0).default(3_600_000),

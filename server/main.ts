@@ -1,10 +1,11 @@
 import { startServer } from './app.js';
 import { DEMO_KEYS } from './db/seed.js';
 import { loadConfig, seedsDemoData } from './config.js';
+import { exitOnStartupError, orExit } from './http/edge/startup-error.js';
 
 // The only reader of process.env.
-const config = loadConfig(process.env);
-const server = await startServer(config);
+const config = orExit(() => loadConfig(process.env));
+const server = await startServer(config).catch(exitOnStartupError);
 const { log } = server.services;
 log.info(
   {
@@ -21,7 +22,7 @@ if (config.NODE_ENV === 'development') {
   const lines = [
     '',
     `  Composure is up: ${server.url}/trpc`,
-    server.services.simulator ? `  Rates simulator: ${server.services.simulator.url} (switch with POST ${server.services.simulator.controlUrl})` : '',
+    server.services.simulator ? `  Rates simulator: ${server.services.simulator.url} (switch with: curl -X POST --data hang ${server.url}/simulator/mode)` : '',
     seedsDemoData(config) ? `  Demo API keys: ${Object.values(DEMO_KEYS).join(', ')}` : '',
     `  Try: curl -H 'Authorization: Bearer ${DEMO_KEYS.alice}' '${server.url}/trpc/users.list?input=%7B%22limit%22%3A2%7D'`,
     '',

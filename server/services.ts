@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type Database from 'better-sqlite3';
 import type { Config } from './config.js';
@@ -18,6 +17,9 @@ import { createRedisRateLimitStore } from './stores/redis-rate-limit.js';
 import type { RateLimitStore, BucketPlan } from './stores/rate-limit-store.js';
 import { createMemoryRateLimitStore } from './stores/memory-rate-limit.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
+import { rethrowAsListenError } from './http/edge/listen.js';
+import { onlyMethods, type Route } from './http/edge/only-methods.js';
+import { simulatorControl } from './http/edge/simulator-control.js';
 import { createRatesProvider } from './downstream/rates-provider.js';
 import { createRatesService } from './downstream/rates-service.js';
 import { createIdempotency, type IdempotencyService } from './idempotency/index.js';
@@ -52,8 +54,8 @@ export interface Services {
   redis: RedisConnections | null;
   /** Extra readiness checks for /readyz (Redis, when configured). */
   readiness: Record<string, () => Promise<{ status: string; required: boolean }>>;
-  /** Extra GET routes outside /trpc (e.g. /metrics). */
-  routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
+  /** Extra routes outside /trpc (e.g. /metrics), each answering the methods it takes (see onlyMethods). */
+  routes: Record<string, Route>;
   /** The built-in provider, when RATES_URL is unset. */
   simulator: Awaited<ReturnType<typeof startRatesSimulator>> | null;
   close(): Promise<void>;
@@ -67,9 +69,12 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     burst: config.RATE_LIMIT_BURST,
     perSecond: config.RATE_LIMIT_PER_SECOND,
   };
+  const development = config.NODE_ENV === 'development';
   const simulator = config.RATES_URL
     ? null
-    : await startRatesSimulator({ port: config.RATES_SIMULATOR_PORT, host: '127.0.0.1' });
+    : await startRatesSimulator({ port: config.RATES_SIMULATOR_PORT, host: '127.0.0.1', control: development }).catch(
+        rethrowAsListenError('RATES_SIMULATOR_PORT', config.RATES_SIMULATOR_PORT, '127.0.0.1'),
+      );
   const ratesProvider = createRatesProvider({
     url: config.RATES_URL ?? simulator?.url ?? '',
     timeoutMs: config.RATES_TIMEOUT_MS,
@@ -142,7 +147,10 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       ? { redis: async () => ({ status: redis.ready() ? 'ok' : 'degraded', required: true }) }
       : {},
     redis,
-    routes: { '/metrics': metrics.handler },
+    routes: {
+      '/metrics': onlyMethods(['GET'], metrics.handler),
+      ...(development && simulator ? { '/simulator/mode': simulatorControl(simulator) } : {}),
+    },
     async close() {
       await idempotency.close();
       await cache.close();

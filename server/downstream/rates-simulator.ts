@@ -14,12 +14,14 @@ export interface RatesSimulatorOptions {
   mode?: SimulatorMode;
   /** Delay of an answer in `slow` mode, in ms. @default 2000 */
   slowMs?: number;
+  /** Serve `GET`/`POST /mode`; off, `/mode` is a 404 (production has no control endpoint). @default true */
+  control?: boolean;
 }
 
 export interface RatesSimulator {
   /** The provider endpoint, e.g. `http://127.0.0.1:4010/rates`: what `RATES_URL` would hold. */
   readonly url: string;
-  /** The control endpoint, e.g. `http://127.0.0.1:4010/mode`. */
+  /** The control endpoint, e.g. `http://127.0.0.1:4010/mode` (a 404 when `control` is off). */
   readonly controlUrl: string;
   readonly mode: SimulatorMode;
   /** `GET /rates` requests received, whatever the mode (control calls are not counted). */
@@ -55,6 +57,7 @@ export async function startRatesSimulator(opts: RatesSimulatorOptions = {}): Pro
   const port = opts.port ?? 0;
   const host = opts.host ?? '127.0.0.1';
   const slowMs = opts.slowMs ?? 2000;
+  const control = opts.control ?? true;
   let mode: SimulatorMode = opts.mode ?? 'ok';
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer in 0..65535, got ${port}`);
   if (!Number.isFinite(slowMs) || slowMs < 0) throw new RangeError(`slowMs must be a finite number >= 0, got ${slowMs}`);
@@ -101,7 +104,7 @@ export async function startRatesSimulator(opts: RatesSimulatorOptions = {}): Pro
     if (req.method === 'GET') return send(res, 200, { mode });
     const body = await readBody(req);
     if (body === null) return send(res, 413, { error: `body larger than ${maxControlBody} bytes` });
-    const next = parseMode(body);
+    const next = parseSimulatorMode(body);
     if (!isSimulatorMode(next)) return send(res, 400, { error: `mode must be one of ${simulatorModes.join(', ')}` });
     mode = next;
     send(res, 200, { mode });
@@ -114,7 +117,7 @@ export async function startRatesSimulator(opts: RatesSimulatorOptions = {}): Pro
       if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       return onRates(url, res);
     }
-    if (url.pathname === '/mode') {
+    if (url.pathname === '/mode' && control) {
       if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, { error: 'method not allowed' }, { allow: 'GET, POST' });
       onMode(req, res).catch(() => res.destroy());
       return;
@@ -168,7 +171,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { ...jsonHeaders, ...headers }).end(JSON.stringify(body));
 }
 
-function parseMode(body: string): unknown {
+/** The mode a control body names: `hang`, or `{"mode":"hang"}`; anything else is returned for the caller to refuse. */
+export function parseSimulatorMode(body: string): unknown {
   const text = body.trim();
   if (!text.startsWith('{')) return text;
   try {

@@ -4,6 +4,7 @@ import { appRouter } from '../routers/app.js';
 import { createContext, type Context } from '../context.js';
 import type { Services } from '../services.js';
 import { cors } from './cors.js';
+import { edgeGuards } from './edge/guards.js';
 import { fastPaths } from './fast-paths.js';
 import { healthz, readyz } from './health.js';
 import { requestId } from './request-id.js';
@@ -56,6 +57,10 @@ export function createHttpServer(services: Services): HttpServer {
     await Promise.resolve();
     // First, so that every answer below (fast paths, 304, 429, errors) carries the CORS headers.
     if (applyCors(req, res)) return;
+    // HEAD is GET without the content (RFC 9110 §9.3.2). Node already drops
+    // the body of a HEAD's answer (decided when `res` was made), so it is
+    // routed as the GET it mirrors: same auth, same status, same headers.
+    if (req.method === 'HEAD') req.method = 'GET';
     const url = req.url ?? '/';
     if (url.startsWith(TRPC_PREFIX)) {
       // tRPC turns the request into a fetch Request, which throws on methods
@@ -64,6 +69,7 @@ export function createHttpServer(services: Services): HttpServer {
         res.setHeader('allow', 'GET, POST');
         return sendJson(res, 405, { error: { message: `Method ${req.method} is not allowed`, code: 'METHOD_NOT_SUPPORTED' } });
       }
+      if (await edgeGuards(req, res, services)) return;
       for (const fastPath of fastPaths) {
         if (await fastPath(req, res, services)) return;
       }
@@ -75,7 +81,7 @@ export function createHttpServer(services: Services): HttpServer {
     if (path === '/readyz' && req.method === 'GET') return readyz(res, services);
     if (await serveRest(req, res, services)) return;
     const extra = services.routes[path ?? ''];
-    if (extra && req.method === 'GET') return extra(req, res);
+    if (extra) return extra(req, res);
     sendJson(res, 404, { error: { message: `No route ${req.method} ${path}`, code: 'NOT_FOUND' } });
   };
 

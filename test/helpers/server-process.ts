@@ -128,7 +128,6 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     HOST: '127.0.0.1',
     PORT: String(opts.port ?? 0),
     DATABASE_URL: dbFile,
-    RATES_SIMULATOR_PORT: '0',
     // info: the startup line carries the URL and the simulator's address.
     LOG_LEVEL: 'info',
     SEED_USERS: '50',
