@@ -5,7 +5,7 @@ import { bearer, keepAliveAgent, queryPath, send, type Reply } from '../reliabil
 const agent = keepAliveAgent(2);
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ NODE_ENV: 'production' });
+  server = await startTestServer({ NODE_ENV: 'production', SEED: 'true' });
 });
 afterAll(async () => {
   agent.destroy();

@@ -19,7 +19,7 @@ afterAll(killAllServers);
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'composure-taken-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: join(dir, 'db.sqlite'), SEED_USERS: '10', ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: join(dir, 'db.sqlite'), SEED: 'true', SEED_USERS: '10', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -6,7 +6,7 @@ const agent = keepAliveAgent(4);
 let lean: TestServer;
 let adapterOnly: TestServer;
 beforeAll(async () => {
-  [lean, adapterOnly] = await Promise.all([startTestServer({ NODE_ENV: 'production' }), startTestServer({ NODE_ENV: 'production', LEAN_PATH: 'false', CACHE_FAST_PATH: 'false' })]);
+  [lean, adapterOnly] = await Promise.all([startTestServer({ NODE_ENV: 'production', SEED: 'true' }), startTestServer({ NODE_ENV: 'production', SEED: 'true', LEAN_PATH: 'false', CACHE_FAST_PATH: 'false' })]);
 });
 afterAll(async () => {
   agent.destroy();
