@@ -8,29 +8,13 @@ import { ApiError } from '../errors.js';
 import { NO_STORE } from '../cache/response-headers.js';
 import { reportError } from '../http/trpc-hooks.js';
 import { rootConfig } from '../trpc.js';
+import type { Problem } from './problem-schema.js';
 import { problemTypeOf, type ProblemType } from './problem-types.js';
+
+export type { Problem } from './problem-schema.js';
 
 /** RFC 9457 §3. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-/**
- * An error answer on /api (RFC 9457 §3): the standard members, then the
- * extension members a client acts on. `code` is the tRPC error code, the
- * same vocabulary as /trpc (Stripe's `code` beside its `type`).
- */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code?: string;
-  /** How long to wait before a retry (also in Retry-After, in whole seconds). */
-  retryAfterMs?: number;
-  /** The zod issues of an invalid input. */
-  issues?: unknown[];
-  /** quota-exceeded's extension member: the policies whose quota is used up. */
-  'violated-policies'?: string[];
-}
 
 /** The shape tRPC sends as `error` (our errorFormatter's), which a stored idempotent answer also holds. */
 export interface ErrorShape {
