@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../server/idempotency/fingerprint.js';
+import { openApiConformance } from '../helpers/openapi.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
+let conformance: ReturnType<typeof openApiConformance>;
 beforeAll(async () => {
   server = await startTestServer();
+  conformance = openApiConformance((await (await fetch(`${server.url}/openapi.json`)).json()) as Record<string, unknown>);
 });
 afterAll(() => server.close());
 
@@ -32,7 +35,15 @@ async function rest(path: string, opts: { method?: string; body?: unknown; raw?:
   } catch {
     // 304s have no body.
   }
+  expectDocumented(opts.method ?? (body === undefined ? 'GET' : 'POST'), path, res, text);
   return { status: res.status, headers: res.headers, text, body: parsed };
+}
+
+/** Every answer of a documented route is what /openapi.json says: a documented status, its headers, a body of its schema. */
+function expectDocumented(method: string, pathAndQuery: string, res: Response, text: string): void {
+  const path = pathAndQuery.split('?', 1)[0] ?? '';
+  const documented = conformance.templateOf(path) !== undefined && (method !== 'POST' || path === '/api/users' || path === '/api/payments');
+  if (documented) expect(conformance.check(method, path, res.status, res.headers, text), `${method} ${pathAndQuery} → ${res.status}`).toEqual([]);
 }
 
 const payments = () => (server.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n;
@@ -237,6 +248,22 @@ describe('REST idempotent payments', () => {
   });
 });
 
+describe('REST in the browser', () => {
+  it('answers an allowed origin with the CORS headers, so a page can read RateLimit and Retry-After', async () => {
+    await using open = await startTestServer({ CORS_ORIGINS: 'https://app.example' });
+    const res = await fetch(`${open.url}/api/users?limit=1`, { headers: { authorization: 'Bearer demo-alice', origin: 'https://app.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(res.headers.get('access-control-expose-headers')).toContain('ratelimit');
+    const preflight = await fetch(`${open.url}/api/payments`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'idempotency-key' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('idempotency-key');
+  });
+});
+
 describe('REST under limits and failures', () => {
   it('answers an empty bucket with the quota-exceeded problem type of the RateLimit draft', async () => {
     await using limited = await startTestServer({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SECOND: '0.01' });
@@ -244,6 +271,8 @@ describe('REST under limits and failures', () => {
     await get();
     await get();
     const res = await get();
+    const text = await res.clone().text();
+    expectDocumented('GET', '/api/users', res, text);
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -262,11 +291,13 @@ describe('REST under limits and failures', () => {
     failing.services.simulator?.setMode('error');
     const headers = { authorization: 'Bearer demo-alice' };
     const page = await fetch(`${failing.url}/api/payments?limit=2`, { headers });
+    expectDocumented('GET', '/api/payments', page, await page.clone().text());
     expect(page.status).toBe(200);
     const body = (await page.json()) as { data: { amountInBase: number | null }[]; degraded?: string[] };
     expect(body.degraded).toEqual(['rates']);
     expect(body.data.every((p) => p.amountInBase === null)).toBe(true);
     const rates = await fetch(`${failing.url}/api/rates`, { headers });
+    expectDocumented('GET', '/api/rates', rates, await rates.clone().text());
     expect(rates.status).toBe(503);
     expect(rates.headers.get('content-type')).toBe('application/problem+json');
     expect(Number(rates.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
