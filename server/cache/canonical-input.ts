@@ -23,16 +23,20 @@ function isTanStackDirection(key: string, value: unknown): boolean {
  */
 export const MAX_INPUT_DEPTH = 32;
 
-class TooDeep extends Error {
-  override readonly name = 'TooDeep';
+/** The input has no canonical form: too deep, or a number JSON cannot write. */
+class NotKeyable extends Error {
+  override readonly name = 'NotKeyable';
 }
 
 function write(value: unknown, depth: number): string {
+  // JSON.parse reads 1e999 as Infinity, which JSON.stringify writes as null:
+  // keyed that way, an input zod rejects would share `null`'s cached answer.
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new NotKeyable();
   if (value === null || typeof value !== 'object') {
     // JSON.stringify gives undefined for undefined (absent input) and functions, which JSON input never holds.
     return JSON.stringify(value) ?? '';
   }
-  if (depth === MAX_INPUT_DEPTH) throw new TooDeep();
+  if (depth === MAX_INPUT_DEPTH) throw new NotKeyable();
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + write(value[i], depth + 1);
@@ -54,7 +58,8 @@ function write(value: unknown, depth: number): string {
 /**
  * Canonical JSON of a raw (JSON-parsed, unvalidated) procedure input: object
  * keys sorted at every depth, TanStack's `direction` dropped at the top; ''
- * for no input at all; null when nested deeper than MAX_INPUT_DEPTH.
+ * for no input at all; null (no key: the input goes to validation uncached)
+ * when nested deeper than MAX_INPUT_DEPTH or holding a non-finite number.
  *
  * @example
  * ```ts
@@ -65,7 +70,7 @@ export function canonicalInput(raw: unknown): string | null {
   try {
     return write(raw, 0);
   } catch (err) {
-    if (err instanceof TooDeep) return null;
+    if (err instanceof NotKeyable) return null;
     throw err;
   }
 }

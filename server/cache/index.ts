@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events/bus.js';
 import type { CacheTag } from '../meta.js';
-import { canonicalInput } from './canonical-input.js';
+import { inputDigest } from './input-digest.js';
 import { strongEtag } from './etag.js';
 import { resolvePolicies, type CachePolicy, type ProcedureLike } from './policy.js';
 import { createTagIndex, tagKeysOf, tagsInvalidatedBy, type TagKey } from './tag-index.js';
@@ -65,10 +65,10 @@ export interface QueryCache {
   /** Whether the HTTP layer answers hits before the tRPC adapter (`CACHE_FAST_PATH`); tests flip it to compare both paths. */
   fastPath: boolean;
   readonly counters: CacheCounters;
-  /** The key of `policy`'s answer to `rawInput` for `tenantId` (procedure, scope and canonical input); null for an input too deep to cache. */
+  /** The key of `policy`'s answer to `rawInput` for `tenantId` (procedure, scope and input digest); null for an input that has no canonical form (too deep, non-finite numbers). */
   keyFor(policy: CachePolicy, tenantId: number, rawInput: unknown): string | null;
-  /** The same key from an input already in canonical form (`canonicalInput`). */
-  keyForCanonical(policy: CachePolicy, tenantId: number, canonical: string): string;
+  /** The same key from the input's digest (`inputDigest`), which the HTTP fast path keeps per query string. */
+  keyForDigest(policy: CachePolicy, tenantId: number, digest: string): string;
   /** A fresh stored entry, or undefined. Counts nothing: callers count the hits they serve. */
   get(key: string): CacheEntry | undefined;
   /**
@@ -110,11 +110,39 @@ interface Flight {
 
 const SHARED_SCOPE = '*';
 
+/*
+ * What one entry costs besides its body and key: the LRU's slots, the entry
+ * object, its ETag, the Buffer object and the tag index's references.
+ * Measured with 50 000 entries of ~200-byte bodies (heap and external
+ * memory after a full GC, divided by the count): about 700 bytes. Counting
+ * it makes CACHE_MAX_BYTES a bound on what the cache holds, not only on bodies.
+ */
+export const ENTRY_OVERHEAD_BYTES = 700;
+
+/** The bytes an entry holds against CACHE_MAX_BYTES: body, key (ASCII: path, scope, digest) and bookkeeping. */
+export const entrySize = (key: string, body: Buffer): number => body.length + key.length + ENTRY_OVERHEAD_BYTES;
+
+/*
+ * The LRU drops an expired entry only when it is read or when space is
+ * needed, so a burst of distinct queries would keep its dead answers (up to
+ * CACHE_MAX_BYTES) for good. A sweep every shortest TTL, within these
+ * bounds, drops them; one sweep of 50 000 entries takes a few milliseconds.
+ */
+const MIN_PURGE_INTERVAL_MS = 1000;
+const MAX_PURGE_INTERVAL_MS = 60_000;
+
+/** A body in memory of its own: a slice of Node's shared 8 KB pool would keep the whole slab alive as long as the entry. */
+function ownBuffer(json: string): Buffer {
+  const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+  body.write(json);
+  return body;
+}
+
 /**
  * The query cache: an LRU bounded by entries (`CACHE_MAX_ENTRIES`) and by
- * bytes (`CACHE_MAX_BYTES`, counting each serialized body), TTL per
- * procedure, invalidated by domain events through per-tenant tags.
- * `CACHE_MAX_BYTES=0` stores nothing.
+ * bytes (`CACHE_MAX_BYTES`, counting each entry's body, key and
+ * bookkeeping), TTL per procedure with expired entries swept, invalidated by
+ * domain events through per-tenant tags. `CACHE_MAX_BYTES=0` stores nothing.
  */
 export function createQueryCache(opts: QueryCacheOptions): QueryCache {
   const { config, bus, log } = opts;
@@ -143,19 +171,25 @@ export function createQueryCache(opts: QueryCacheOptions): QueryCache {
   const scopeOf = (policy: CachePolicy, tenantId: number): string => (policy.scope === 'shared' ? SHARED_SCOPE : String(tenantId));
 
   const finish = (key: string, policy: CachePolicy, started: Omit<Flight, 'promise'>, hints: CacheHints, data: unknown): LoadOutcome => {
-    const body = Buffer.from(JSON.stringify({ result: { data } }));
+    const body = ownBuffer(JSON.stringify({ result: { data } }));
     const entry: CacheEntry = { body, etag: strongEtag(body), storedAt: hints.storedAt ?? Date.now(), policy, tagKeys: started.tagKeys };
     if (hints.stale) return { data, entry, kind: 'stale' };
     const ttl = policy.ttlMs - (Date.now() - entry.storedAt);
+    const size = entrySize(key, body);
     const storable =
-      lru !== null && ttl > 0 && body.length <= maxBytes && !isPartial(data) && tags.isCurrent(started.tagKeys, started.generations);
+      lru !== null && ttl > 0 && size <= maxBytes && !isPartial(data) && tags.isCurrent(started.tagKeys, started.generations);
     if (!storable) return { data, entry, kind: 'not-stored' };
-    lru.set(key, entry, { ttl: policy.ttlMs, start: entry.storedAt, size: body.length });
+    lru.set(key, entry, { ttl: policy.ttlMs, start: entry.storedAt, size });
     // After set: replacing an entry disposes the old one, which removes the key from its tags.
     tags.add(key, entry.tagKeys);
     counters.stored++;
     return { data, entry, kind: 'stored' };
   };
+
+  const shortestTtl = Math.min(MAX_PURGE_INTERVAL_MS, ...[...policies.values()].map((p) => p.ttlMs).filter((ttl) => ttl > 0));
+  const purge = lru === null ? null : setInterval(() => lru.purgeStale(), Math.max(MIN_PURGE_INTERVAL_MS, shortestTtl));
+  // The sweep alone must not keep a process alive.
+  purge?.unref();
 
   const unsubscribe = bus.subscribe((event) => {
     try {
@@ -175,10 +209,10 @@ export function createQueryCache(opts: QueryCacheOptions): QueryCache {
     fastPath: config.CACHE_FAST_PATH ?? true,
     counters,
     keyFor(policy, tenantId, rawInput) {
-      const input = canonicalInput(rawInput);
-      return input === null ? null : cache.keyForCanonical(policy, tenantId, input);
+      const digest = inputDigest(rawInput);
+      return digest === null ? null : cache.keyForDigest(policy, tenantId, digest);
     },
-    keyForCanonical: (policy, tenantId, canonical) => `${policy.path}\n${scopeOf(policy, tenantId)}\n${canonical}`,
+    keyForDigest: (policy, tenantId, digest) => `${policy.path}\n${scopeOf(policy, tenantId)}\n${digest}`,
     get: (key) => lru?.get(key),
     load(key, policy, tenantId, compute) {
       const running = inflight.get(key);
@@ -223,6 +257,7 @@ export function createQueryCache(opts: QueryCacheOptions): QueryCache {
     },
     stats: () => ({ ...counters, entries: lru?.size ?? 0, bytes: lru?.calculatedSize ?? 0 }),
     async close() {
+      if (purge) clearInterval(purge);
       unsubscribe();
       inflight.clear();
       tags.invalidateAll();

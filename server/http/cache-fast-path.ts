@@ -4,7 +4,7 @@ import { createContext } from '../context.js';
 import type { AuthInfo } from '../auth/authenticate.js';
 import type { CachePolicy } from '../cache/index.js';
 import { CACHE_STATUS_HIT } from '../cache/cache-status.js';
-import { canonicalInput } from '../cache/canonical-input.js';
+import { inputDigest } from '../cache/input-digest.js';
 import { ADAPTER_VARY, JSON_CONTENT_TYPE, notModified, setCacheHeaders } from '../cache/response-headers.js';
 import type { Services } from '../services.js';
 import { applyRateLimit } from './apply-rate-limit.js';
@@ -13,32 +13,32 @@ import { isPlainJsonGet, rawInputOf, UNHANDLED } from './single-get.js';
 import { sendTrpcError } from './trpc-answer.js';
 
 const PREFIX_LENGTH = '/trpc/'.length;
-const NO_INPUT = canonicalInput(undefined) ?? '';
+const NO_INPUT = inputDigest(undefined) ?? '';
 
 /*
- * Decoding, parsing and canonicalizing the same few query strings on every
- * hit cost as much as the cache lookup itself, so their result is kept per
+ * Decoding, parsing, canonicalizing and hashing the same few query strings on
+ * every hit cost more than the cache lookup itself, so their result is kept per
  * query string. Bounded in count and in key length: a client sending
  * endless distinct long inputs only empties it now and then.
  */
 const MEMO_MAX_ENTRIES = 10_000;
 const MEMO_MAX_QUERY_LENGTH = 256;
-const canonicalByQuery = new Map<string, string | typeof UNHANDLED>();
+const digestByQuery = new Map<string, string | typeof UNHANDLED>();
 
-/** The canonical input of the request's query (`?…`, from index q), or UNHANDLED. */
-function canonicalInputOf(url: string, q: number): string | typeof UNHANDLED {
+/** The input digest of the request's query (`?…`, from index q), or UNHANDLED. */
+function inputDigestOf(url: string, q: number): string | typeof UNHANDLED {
   if (q === -1 || q === url.length - 1) return NO_INPUT;
   const query = url.slice(q + 1);
-  let canonical = canonicalByQuery.get(query);
-  if (canonical === undefined) {
+  let digest = digestByQuery.get(query);
+  if (digest === undefined) {
     const raw = rawInputOf(query);
-    canonical = raw === UNHANDLED ? UNHANDLED : (canonicalInput(raw) ?? UNHANDLED);
+    digest = raw === UNHANDLED ? UNHANDLED : (inputDigest(raw) ?? UNHANDLED);
     if (query.length <= MEMO_MAX_QUERY_LENGTH) {
-      if (canonicalByQuery.size >= MEMO_MAX_ENTRIES) canonicalByQuery.clear();
-      canonicalByQuery.set(query, canonical);
+      if (digestByQuery.size >= MEMO_MAX_ENTRIES) digestByQuery.clear();
+      digestByQuery.set(query, digest);
     }
   }
-  return canonical;
+  return digest;
 }
 
 /**
@@ -61,7 +61,7 @@ async function serveHit(req: IncomingMessage, res: ServerResponse, services: Ser
     return true;
   }
   const { cache } = services;
-  const entry = cache.get(cache.keyForCanonical(policy, auth.tenantId, input));
+  const entry = cache.get(cache.keyForDigest(policy, auth.tenantId, input));
   // A miss goes on untouched: only the gate ran, and a successful authentication counts nothing.
   if (entry === undefined) return false;
   const decision = await applyRateLimit(services.limiter, res, auth, policy.cost);
@@ -105,7 +105,7 @@ export const cacheFastPath: FastPath = (req, res, services) => {
   const policy = services.cache.policies.get(q === -1 ? url.slice(PREFIX_LENGTH) : url.slice(PREFIX_LENGTH, q));
   if (policy === undefined) return false;
   if (!isPlainJsonGet(req.headers)) return false;
-  const input = canonicalInputOf(url, q);
+  const input = inputDigestOf(url, q);
   if (input === UNHANDLED) return false;
   return serveHit(req, res, services, policy, input);
 };

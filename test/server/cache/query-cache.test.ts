@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { createMemoryBus, type EventBus } from '../../../server/events/bus.js';
-import { createQueryCache, type CachePolicy, type QueryCache } from '../../../server/cache/index.js';
+import { ENTRY_OVERHEAD_BYTES, createQueryCache, entrySize, type CachePolicy, type QueryCache } from '../../../server/cache/index.js';
 import { resolvePolicy } from '../../../server/cache/policy.js';
 
 const log = pino({ level: 'silent' });
@@ -66,6 +66,21 @@ describe('query cache: keys', () => {
     const { cache } = makeCache();
     const deep: unknown = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`);
     expect(cache.keyFor(policy(), 1, deep)).toBeNull();
+  });
+
+  it('keys a 16 KB input in as few bytes as an empty one', () => {
+    const { cache } = makeCache();
+    const long = keyOf(cache, policy(), 1, { limit: 1, pad: 'x'.repeat(16_384), list: Array.from({ length: 500 }, (_, i) => i) });
+    expect(long.length).toBe(keyOf(cache, policy(), 1, {}).length);
+    expect(long.length).toBeLessThan(100);
+  });
+
+  it('gives no key to an input holding a number JSON cannot write, so 1e999 never shares null\'s entry', () => {
+    const { cache } = makeCache();
+    const infinite: unknown = JSON.parse('{"cursor":1e999}');
+    expect(cache.keyFor(policy(), 1, infinite)).toBeNull();
+    expect(cache.keyFor(policy(), 1, JSON.parse('{"cursor":-1e999}'))).toBeNull();
+    expect(keyOf(cache, policy(), 1, { cursor: null })).toBeTypeOf('string');
   });
 
   it('gives every tenant the same key for shared data', () => {
@@ -156,19 +171,21 @@ describe('query cache: load', () => {
 });
 
 describe('query cache: bounds', () => {
-  it('keeps the serialized bytes under CACHE_MAX_BYTES, evicting the least recently used', async () => {
-    const { cache } = makeCache({ maxBytes: 300 });
+  it('keeps bodies, keys and per-entry bookkeeping under CACHE_MAX_BYTES, evicting the least recently used', async () => {
     const value = 'x'.repeat(70); // about 100 bytes serialized
+    const size = entrySize(keyOf(makeCache().cache, policy(), 1, { i: 0 }), Buffer.from(`{"result":{"data":"${value}"}}`));
+    expect(size).toBeGreaterThan(ENTRY_OVERHEAD_BYTES + 100);
+    const { cache } = makeCache({ maxBytes: 3 * size + 10 });
     for (let i = 0; i < 10; i++) await cache.load(keyOf(cache, policy(), 1, { i }), policy(), 1, async () => value);
     const { bytes, entries } = cache.stats();
-    expect(bytes).toBeLessThanOrEqual(300);
-    expect(entries).toBe(Math.floor(300 / Buffer.byteLength(`{"result":{"data":"${value}"}}`)));
+    expect(bytes).toBeLessThanOrEqual(3 * size + 10);
+    expect(entries).toBe(3);
     expect(cache.get(keyOf(cache, policy(), 1, { i: 9 }))).toBeDefined();
     expect(cache.get(keyOf(cache, policy(), 1, { i: 0 }))).toBeUndefined();
   });
 
   it('does not store an answer larger than the whole cache', async () => {
-    const { cache } = makeCache({ maxBytes: 50 });
+    const { cache } = makeCache({ maxBytes: ENTRY_OVERHEAD_BYTES + 150 });
     const outcome = await cache.load(keyOf(cache, policy(), 1, {}), policy(), 1, async () => 'y'.repeat(100));
     expect(outcome.kind).toBe('not-stored');
     expect(cache.stats().entries).toBe(0);
@@ -178,6 +195,20 @@ describe('query cache: bounds', () => {
     const { cache } = makeCache({ maxEntries: 3 });
     for (let i = 0; i < 10; i++) await cache.load(keyOf(cache, policy(), 1, { i }), policy(), 1, async () => i);
     expect(cache.stats().entries).toBe(3);
+  });
+
+  it('drops expired entries without waiting for a read of them', async () => {
+    vi.useFakeTimers();
+    try {
+      const { cache } = makeCache();
+      const short = policy({ ttlMs: 1000 });
+      for (let i = 0; i < 5; i++) await cache.load(keyOf(cache, short, 1, { i }), short, 1, async () => i);
+      expect(cache.stats().entries).toBe(5);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stores nothing with CACHE_MAX_BYTES=0', async () => {
