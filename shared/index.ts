@@ -1,5 +1,6 @@
 export * from './schemas/pagination.js';
 export * from './schemas/users.js';
+export * from './schemas/money.js';
 export * from './schemas/payments.js';
 export * from './schemas/stats.js';
 export * from './schemas/rates.js';

@@ -57,7 +57,8 @@ interface Stored {
 /**
  * `cents` of `currency` expressed in `rates.base` cents: `cents / rate`,
  * rounded half away from zero to an integer. The base currency converts at 1;
- * a currency the rates do not list gives null (a partial answer, not a guess).
+ * a currency the rates do not list, or a rate that would make the amount
+ * inexact (past 2^53), gives null (a partial answer, not a guess).
  */
 export function convertToBase(rates: Rates, cents: number, currency: string): number | null {
   if (currency === rates.base) return cents;
@@ -66,6 +67,8 @@ export function convertToBase(rates: Rates, cents: number, currency: string): nu
   const exact = cents / rate;
   // Math.round alone rounds -2.5 to -2; refunds should mirror charges.
   const rounded = Math.round(Math.abs(exact));
+  // A provider's absurd rate (0, 1e-12) must not turn into an inexact or infinite amount, and a 500 at output validation.
+  if (!Number.isSafeInteger(rounded)) return null;
   return exact < 0 ? -rounded : rounded;
 }
 

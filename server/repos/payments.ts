@@ -1,8 +1,16 @@
-import { and, asc, count, eq, gt, sql, sum } from 'drizzle-orm';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { payments, users, type PaymentRow } from '../../drizzle/schema.js';
+import type { CentsTotal } from '../../shared/schemas/money.js';
 
 const p = sql.placeholder;
+const SPLIT = sql.raw('1000000000');
+
+/** A total as the wire carries it: a number while exact, else its digits (see centsTotalSchema). */
+function toCentsTotal(high: string, low: string): CentsTotal {
+  const total = BigInt(high) * 1_000_000_000n + BigInt(low);
+  return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : total.toString();
+}
 
 export function createPaymentsRepo(db: Db) {
   const page = db
@@ -33,8 +41,16 @@ export function createPaymentsRepo(db: Db) {
     })
     .returning()
     .prepare();
+  // Exact at any size: SQLite's SUM of integers fails past 2^63 and a JS
+  // number is exact only to 2^53, so the sum is taken in two parts (above and
+  // below 1e9 cents), each far from overflowing, and joined as a BigInt.
   const totals = db
-    .select({ currency: payments.currency, total: sum(payments.amountCents).mapWith(Number), n: count() })
+    .select({
+      currency: payments.currency,
+      high: sql<string>`cast(sum(${payments.amountCents} / ${SPLIT}) as text)`,
+      low: sql<string>`cast(sum(${payments.amountCents} % ${SPLIT}) as text)`,
+      n: count(),
+    })
     .from(payments)
     .where(eq(payments.tenantId, p('tenantId')))
     .groupBy(payments.currency)
@@ -58,10 +74,10 @@ export function createPaymentsRepo(db: Db) {
     /** The expensive aggregate behind `stats.summary`: a scan of the tenant's payments. */
     summary: (tenantId: number) => {
       const rows = totals.all({ tenantId });
-      const totalsByCurrency: Record<string, number> = {};
+      const totalsByCurrency: Record<string, CentsTotal> = {};
       let paymentsCount = 0;
       for (const r of rows) {
-        totalsByCurrency[r.currency] = r.total;
+        totalsByCurrency[r.currency] = toCentsTotal(r.high, r.low);
         paymentsCount += r.n;
       }
       return { users: userCount.get({ tenantId })?.n ?? 0, payments: paymentsCount, totalsByCurrency };

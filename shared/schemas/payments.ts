@@ -1,15 +1,6 @@
 import { z } from 'zod';
 import { pageInputSchema, pageSchema } from './pagination.js';
-
-/**
- * An ISO 4217 currency code: three upper-case letters.
- *
- * @example
- * ```ts
- * currencySchema.parse('EUR');
- * ```
- */
-export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'currency must be three upper-case letters (ISO 4217)');
+import { MAX_AMOUNT_CENTS, currencySchema, storedCurrencySchema } from './money.js';
 
 /**
  * A payment. `amountInBase` is the amount in USD cents converted with the
@@ -24,14 +15,16 @@ export const paymentSchema = z.object({
   id: z.number().int().positive(),
   userId: z.number().int().positive(),
   amountCents: z.number().int().positive(),
-  currency: currencySchema,
+  currency: storedCurrencySchema,
   amountInBase: z.number().int().nullable(),
   createdAt: z.string(),
 });
 export type Payment = z.infer<typeof paymentSchema>;
 
 /**
- * Input of `payments.create`. Send it with an `Idempotency-Key` header.
+ * Input of `payments.create`: `amountCents` a positive integer up to
+ * `MAX_AMOUNT_CENTS` (1e11), `currency` an ISO 4217 code in use. Send it
+ * with an `Idempotency-Key` header.
  *
  * @example
  * ```ts
@@ -40,7 +33,7 @@ export type Payment = z.infer<typeof paymentSchema>;
  */
 export const createPaymentInputSchema = z.object({
   userId: z.number().int().positive(),
-  amountCents: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  amountCents: z.number().int().positive().max(MAX_AMOUNT_CENTS),
   currency: currencySchema,
 });
 export type CreatePaymentInput = z.input<typeof createPaymentInputSchema>;
