@@ -21,6 +21,7 @@ export { IdempotencyConflictError, isIdempotencyConflict } from './errors/idempo
 export { ValidationError, isValidationError } from './errors/validation-error.js';
 export type { ValidationIssue } from './errors/validation-error.js';
 export { NotFoundError, isNotFoundError } from './errors/not-found-error.js';
+export { ConflictError, isConflictError } from './errors/conflict-error.js';
 export { UnavailableError, isUnavailableError } from './errors/unavailable-error.js';
 export { isAbortError, isNetworkError } from './errors/transport.js';
 export { isTRPCClientError, TRPCClientError } from '@trpc/client';

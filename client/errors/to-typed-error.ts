@@ -1,5 +1,6 @@
 import type { ClientError } from '../internals/error-info.js';
 import { statusOf } from '../internals/error-info.js';
+import { ConflictError } from './conflict-error.js';
 import { IdempotencyConflictError, isInFlight, isMismatch } from './idempotency-conflict-error.js';
 import { NotFoundError } from './not-found-error.js';
 import { RateLimitError } from './rate-limit-error.js';
@@ -23,6 +24,7 @@ export function toTypedError(error: ClientError): ClientError {
   if (isInFlight(error) || (status !== undefined && isMismatch(error))) return new IdempotencyConflictError(error);
   if (status === 400) return new ValidationError(error);
   if (status === 404) return new NotFoundError(error);
+  if (status === 409) return new ConflictError(error);
   if (status === 503) return new UnavailableError(error);
   return error;
 }

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ConflictError,
   createClient,
+  isConflictError,
   isIdempotencyConflict,
   isNotFoundError,
   isRateLimitError,
@@ -45,6 +47,26 @@ describe('typed errors', () => {
     const error = await catchError(client.users.byId.query({ id: 9_999_999 }));
     expect(isNotFoundError(error)).toBe(true);
     expect(isValidationError(error)).toBe(false);
+  });
+
+  it('isConflictError recognises the 409 of a duplicate email', async () => {
+    const client = createClient({ url: server.url, apiKey: 'demo-alice' });
+    const email = `dup-${crypto.randomUUID()}@example.com`;
+    await client.users.create.mutate({ name: 'Ada', email });
+    const error = await catchError(client.users.create.mutate({ name: 'Ada again', email }));
+    expect(isConflictError(error)).toBe(true);
+    expect(error).toBeInstanceOf(ConflictError);
+    if (isConflictError(error)) expect([error.status, error.reason, error.name]).toEqual([409, 'duplicate', 'ConflictError']);
+    expect(isIdempotencyConflict(error)).toBe(false);
+    expect(isValidationError(error)).toBe(false);
+  });
+
+  it('leaves an in-flight idempotency 409 to isIdempotencyConflict, not isConflictError', async () => {
+    proxy.handle = () => ({ status: 409, headers: { 'retry-after': '1' }, body: trpcError(409, 'CONFLICT', 'in flight', { reason: 'idempotency_in_flight' }) });
+    const client = createClient({ url: proxy.url, apiKey: 'demo-alice', retry: { maxAttempts: 1 } });
+    const error = await catchError(client.payments.create.mutate({ userId: 1, amountCents: 500, currency: 'EUR' }));
+    expect(isIdempotencyConflict(error)).toBe(true);
+    expect(isConflictError(error)).toBe(false);
   });
 
   it('isRateLimitError gives retryAfterMs once the retries are spent', async () => {
@@ -98,7 +120,7 @@ describe('typed errors', () => {
     const error = await catchError(client.users.list.query({}));
     expect(isTRPCClientError(error)).toBe(true);
     expect((error as Error).name).toBe('TRPCClientError');
-    for (const guard of [isRateLimitError, isValidationError, isNotFoundError, isUnavailableError, isIdempotencyConflict]) {
+    for (const guard of [isRateLimitError, isValidationError, isNotFoundError, isUnavailableError, isIdempotencyConflict, isConflictError]) {
       expect(guard(error)).toBe(false);
     }
   });
