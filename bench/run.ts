@@ -17,6 +17,7 @@ import { keysetDepth } from './cases/keyset-depth.js';
 import { limiter } from './cases/limiter.js';
 import { statsCached } from './cases/stats-cached.js';
 import { memory } from './cases/memory.js';
+import { cacheEntryMemory } from './cases/cache-entry-memory.js';
 import { idempotentWrite } from './cases/idempotent-write.js';
 import { clientOverhead } from './cases/client-overhead.js';
 import { peers } from './cases/peers.js';
@@ -41,6 +42,7 @@ const cases: Record<string, () => Promise<BenchResult | Record<string, BenchResu
   'client-overhead': () => clientOverhead(),
   'stats-cached': () => statsCached(bigDb(), RUNS),
   memory: () => memory(smallDb(), SOAK_S),
+  'cache-entry-memory': () => cacheEntryMemory(),
   peers: () => peers(smallDb(), RUNS),
 };
 
