@@ -4,14 +4,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { openDatabase } from './db/open.js';
+import { connectDatabase } from './db/connect.js';
 import { seedOnStart } from './db/seed-on-start.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
 import { listen, rethrowAsListenError } from './http/edge/listen.js';
 import { exitOnStartupError, orExit } from './http/edge/startup-error.js';
 
 // `npm run start:cluster`: WORKERS processes share the port (node:cluster),
-// the SQLite file (WAL) and, with REDIS_URL, limits, cache and invalidation.
+// the database (a SQLite file in WAL mode, or PostgreSQL) and, with REDIS_URL, limits, cache and invalidation.
 // The primary migrates and seeds once, before any worker opens the file, and
 // owns the one rates simulator the workers share.
 const env = process.env;
@@ -20,9 +20,8 @@ const log = createLogger(config.LOG_LEVEL).child({ role: 'primary' });
 const workers = Number(env.WORKERS ?? availableParallelism());
 if (!Number.isInteger(workers) || workers < 1) throw new Error(`WORKERS must be a positive integer, got ${env.WORKERS}`);
 
-const { sqlite } = openDatabase(config.DATABASE_URL);
-seedOnStart(sqlite, config, log);
-sqlite.close();
+const database = await connectDatabase(config.DATABASE_URL, { log, onMigrated: (target) => seedOnStart(target, config, log) });
+await database.close();
 
 const simulator = config.RATES_URL
   ? null

@@ -1,12 +1,9 @@
 import type { Logger } from 'pino';
-import type Database from 'better-sqlite3';
 import type { Config } from './config.js';
-import { openDatabase, type Db } from './db/open.js';
+import type { Database } from './db/database.js';
+import { connectDatabase } from './db/connect.js';
+import type { PaymentsRepo, UsersRepo } from './repos/repos.js';
 import { seedOnStart } from './db/seed-on-start.js';
-import { createUsersRepo, type UsersRepo } from './repos/users.js';
-import { createPaymentsRepo, type PaymentsRepo } from './repos/payments.js';
-import { createApiKeysRepo } from './repos/api-keys.js';
-import { cursorSecret } from './repos/server-meta.js';
 import { createCursorCodec, type CursorCodec } from './pagination/cursor-codec.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticate.js';
 import { createAuthGate, type AuthGate } from './auth/auth-gate.js';
@@ -33,8 +30,8 @@ import { appRouter } from './routers/app.js';
 export interface Services {
   config: Config;
   log: Logger;
-  sqlite: Database.Database;
-  db: Db;
+  /** The tables, on SQLite or PostgreSQL (DATABASE_URL decides). */
+  database: Database;
   users: UsersRepo;
   payments: PaymentsRepo;
   cursors: CursorCodec;
@@ -62,8 +59,10 @@ export interface Services {
 }
 
 export async function createServices(config: Config, log: Logger): Promise<Services> {
-  const { sqlite, db } = openDatabase(config.DATABASE_URL);
-  seedOnStart(sqlite, config, log);
+  const database = await connectDatabase(config.DATABASE_URL, {
+    log,
+    onMigrated: (target) => seedOnStart(target, config, log),
+  });
   const defaultPlan: BucketPlan = {
     name: 'default',
     burst: config.RATE_LIMIT_BURST,
@@ -102,8 +101,8 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const bus: EventBus = redis
     ? createRedisBus({ command: redis.command, subscriber: redis.subscriber, channel: `${config.REDIS_PREFIX}events`, log })
     : createMemoryBus();
-  const idempotency = createIdempotency({ sqlite, config, log });
-  const authenticate = createAuthenticator({ apiKeys: createApiKeysRepo(db), defaultPlan });
+  const idempotency = createIdempotency({ database, config, log });
+  const authenticate = createAuthenticator({ apiKeys: database.apiKeys, defaultPlan });
   const procedures = proceduresOf(appRouter);
   const shared = redis
     ? createRedisSharedLevel({
@@ -120,11 +119,10 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   return {
     config,
     log,
-    sqlite,
-    db,
-    users: createUsersRepo(db),
-    payments: createPaymentsRepo(db),
-    cursors: createCursorCodec(cursorSecret(sqlite, config.CURSOR_SECRET)),
+    database,
+    users: database.users,
+    payments: database.payments,
+    cursors: createCursorCodec(await database.cursorSecret(config.CURSOR_SECRET)),
     authGate: createAuthGate({
       authenticate,
       limiter,
@@ -158,7 +156,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       await limiter.close?.();
       await bus.close?.();
       await redis?.close();
-      sqlite.close();
+      await database.close();
     },
   };
 }

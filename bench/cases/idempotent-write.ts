@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { openDatabase } from '../../server/db/open.js';
+import { pino } from 'pino';
+import { openSqlite } from '../../server/db/sqlite/database.js';
 import { seed } from '../../server/db/seed.js';
-import { createPaymentsRepo } from '../../server/repos/payments.js';
-import { createIdempotencyStore } from '../../server/idempotency/store.js';
 import { successResponse } from '../../server/idempotency/trpc-wire.js';
 import { fingerprint } from '../../server/idempotency/fingerprint.js';
 import { spawnComposure } from '../support/composure.js';
@@ -15,39 +14,38 @@ import { result, type BenchResult } from '../support/types.js';
 
 const OPS = 5000;
 
-/** Transactions per second for `op`, over OPS calls. */
-function perSecond(op: (i: number) => void): number {
+/** Transactions per second for `op`, over OPS calls one after another. */
+async function perSecond(op: (i: number) => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
-  for (let i = 0; i < OPS; i++) op(i);
+  for (let i = 0; i < OPS; i++) await op(i);
   return OPS / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-function inProcess(runs: number): { keyed: number; plain: number } {
+async function inProcess(runs: number): Promise<{ keyed: number; plain: number }> {
   mkdirSync(TMP, { recursive: true });
   const file = join(TMP, 'writes.db');
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  const { sqlite, db } = openDatabase(file);
-  seed(sqlite, { users: 10 });
-  const payments = createPaymentsRepo(db);
-  const store = createIdempotencyStore({ sqlite, lockMs: 30_000, now: Date.now });
+  const database = await openSqlite(file, { log: pino({ level: 'silent' }) });
+  seed(database.sqlite, { users: 10 });
+  const store = database.idempotencyStore({ lockMs: 30_000, now: Date.now });
   const row = { tenantId: 1, userId: 1, amountCents: 100, currency: 'EUR' };
   // The production path of a keyed create, as the middleware runs it: claim
   // (in memory, after a read of the key's row), then the insert and the stored
   // response in one BEGIN IMMEDIATE transaction.
-  const keyed = (i: number) => {
+  const keyed = async (i: number) => {
     const scope = { tenantId: 1, procedure: 'payments.create', key: `bench-${runs}-${i}-${randomUUID()}` };
-    const outcome = store.claim(scope, fingerprint({ ...row, amountCents: i + 1 }));
+    const outcome = await store.claim(scope, fingerprint({ ...row, amountCents: i + 1 }));
     if (outcome.kind !== 'claimed') throw new Error(`unexpected claim outcome ${outcome.kind}`);
-    store.commit(outcome.claim, () => payments.insert(row), successResponse);
+    await store.commit(outcome.claim, (tx) => tx.payments.insert(row), successResponse);
   };
-  const plain = () => sqlite.transaction(() => payments.insert(row)).immediate();
+  const plain = () => database.transaction((tx) => tx.payments.insert(row));
   const k: number[] = [];
   const p: number[] = [];
   for (let r = 0; r < runs; r++) {
-    k.push(perSecond(keyed));
-    p.push(perSecond(plain));
+    k.push(await perSecond(keyed));
+    p.push(await perSecond(plain));
   }
-  sqlite.close();
+  await database.close();
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   return { keyed: median(k), plain: median(p) };
 }
@@ -82,7 +80,7 @@ async function overHttp(url: string, keyed: boolean): Promise<number> {
 
 /** Keyed create against a plain insert: in process (transactions/s, the target) and over HTTP. */
 export async function idempotentWrite(runs: number): Promise<BenchResult> {
-  const local = inProcess(runs);
+  const local = await inProcess(runs);
   const server = await spawnComposure(seededDatabase('writes-http', 100));
   try {
     const keyed: number[] = [];

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase } from '../../server/db/open.js';
-import { createUsersRepo } from '../../server/repos/users.js';
+import { pino } from 'pino';
+import { openSqlite } from '../../server/db/sqlite/database.js';
 import { TMP } from '../support/fixtures.js';
 import { median } from '../support/load.js';
 import { result, type BenchResult } from '../support/types.js';
@@ -9,18 +9,19 @@ import { result, type BenchResult } from '../support/types.js';
 const DEPTH = 1_000_000;
 const PAGE = 50;
 
-function timePerCall(fn: () => unknown, iterations: number): number {
+async function timePerCall(fn: () => unknown, iterations: number): Promise<number> {
   const started = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) fn();
+  for (let i = 0; i < iterations; i++) await fn();
   return Number(process.hrtime.bigint() - started) / 1000 / iterations;
 }
 
 /** A page of 50 at depth 1 000 000 against depth 0: keyset (the product's query) with OFFSET beside it. */
-export function keysetDepth(runs: number): BenchResult {
+export async function keysetDepth(runs: number): Promise<BenchResult> {
   mkdirSync(TMP, { recursive: true });
   const file = join(TMP, 'keyset.db');
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  const { sqlite, db } = openDatabase(file);
+  const database = await openSqlite(file, { log: pino({ level: 'silent' }) });
+  const { sqlite, users } = database;
   sqlite.prepare("INSERT INTO tenants (name) VALUES ('deep')").run();
   // One statement: a million rows in a couple of seconds.
   sqlite
@@ -29,19 +30,18 @@ export function keysetDepth(runs: number): BenchResult {
        INSERT INTO users (tenant_id, name, email, created_at) SELECT 1, 'user ' || x, 'u' || x || '@deep.example', x FROM n`,
     )
     .run(DEPTH + PAGE * 2);
-  const users = createUsersRepo(db);
   const offset = sqlite.prepare('SELECT * FROM users WHERE tenant_id = 1 ORDER BY id LIMIT ? OFFSET ?');
   const shallow: number[] = [];
   const deep: number[] = [];
   const offShallow: number[] = [];
   const offDeep: number[] = [];
   for (let r = 0; r < runs; r++) {
-    shallow.push(timePerCall(() => users.page(1, 0, PAGE + 1), 2000));
-    deep.push(timePerCall(() => users.page(1, DEPTH, PAGE + 1), 2000));
-    offShallow.push(timePerCall(() => offset.all(PAGE + 1, 0), 200));
-    offDeep.push(timePerCall(() => offset.all(PAGE + 1, DEPTH), 5));
+    shallow.push(await timePerCall(() => users.page(1, 0, PAGE + 1), 2000));
+    deep.push(await timePerCall(() => users.page(1, DEPTH, PAGE + 1), 2000));
+    offShallow.push(await timePerCall(() => offset.all(PAGE + 1, 0), 200));
+    offDeep.push(await timePerCall(() => offset.all(PAGE + 1, DEPTH), 5));
   }
-  sqlite.close();
+  await database.close();
   for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   const a = { usPerPage: median(deep) };
   const b = { usPerPage: median(shallow) };

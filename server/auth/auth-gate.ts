@@ -45,7 +45,8 @@ export function createAuthGate(opts: AuthGateOptions) {
     const until = blockedUntil.get(ip);
     const now = Date.now();
     if (until !== undefined && until > now) throw tooMany(res, until - now);
-    const info = opts.authenticate(req);
+    const looked = opts.authenticate(req);
+    const info = looked instanceof Promise ? await looked : looked;
     if (info) {
       passed.set(req, info);
       return info;

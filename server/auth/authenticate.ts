@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { BucketPlan } from '../stores/rate-limit-store.js';
-import type { ApiKeysRepo } from '../repos/api-keys.js';
+import type { ApiKeysRepo } from '../repos/repos.js';
 import { hashApiKey } from './hash-api-key.js';
 
 export interface AuthInfo {
@@ -28,19 +28,15 @@ export function bearerToken(req: IncomingMessage): string | null {
 
 /**
  * Resolves a request's API key to its tenant and plan. Lookups are cached
- * briefly so the hot path pays one SHA-256 and one map lookup; unknown keys
- * are cached too (as null), so a flood of bad keys cannot hammer SQLite.
+ * briefly so the hot path pays one SHA-256 and one map lookup, answered
+ * synchronously (a hit costs no promise); unknown keys are cached too (as
+ * null), so a flood of bad keys cannot hammer the database.
  */
 export function createAuthenticator(opts: AuthenticatorOptions) {
   const ttl = opts.keyCacheTtlMs ?? 5000;
   const cache = new LRUCache<string, { info: AuthInfo | null }>({ max: 10_000, ttl });
-  return (req: IncomingMessage): AuthInfo | null => {
-    const token = bearerToken(req);
-    if (token === null) return null;
-    const hash = hashApiKey(token);
-    const hit = cache.get(hash);
-    if (hit) return hit.info;
-    const row = opts.apiKeys.byHash(hash);
+  const lookUp = async (hash: string): Promise<AuthInfo | null> => {
+    const row = await opts.apiKeys.byHash(hash);
     const info: AuthInfo | null = row
       ? {
           tenantId: row.tenantId,
@@ -54,6 +50,13 @@ export function createAuthenticator(opts: AuthenticatorOptions) {
       : null;
     cache.set(hash, { info });
     return info;
+  };
+  return (req: IncomingMessage): AuthInfo | null | Promise<AuthInfo | null> => {
+    const token = bearerToken(req);
+    if (token === null) return null;
+    const hash = hashApiKey(token);
+    const hit = cache.get(hash);
+    return hit ? hit.info : lookUp(hash);
   };
 }
 export type Authenticator = ReturnType<typeof createAuthenticator>;

@@ -1,8 +1,9 @@
 import { loadConfig } from '../config.js';
-import { openDatabase } from './open.js';
+import { createLogger } from '../logger.js';
+import { connectDatabase } from './connect.js';
 
-// `npm run db:migrate`: apply the committed migrations and exit.
+// `npm run db:migrate`: apply the committed migrations of DATABASE_URL's dialect and exit.
 const config = loadConfig(process.env);
-const { sqlite } = openDatabase(config.DATABASE_URL);
-sqlite.close();
-console.log(`migrated ${config.DATABASE_URL}`);
+const database = await connectDatabase(config.DATABASE_URL, { log: createLogger(config.LOG_LEVEL) });
+await database.close();
+console.log(`migrated ${database.dialect} database`);

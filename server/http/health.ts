@@ -12,7 +12,7 @@ export async function readyz(res: ServerResponse, services: Services): Promise<v
   const checks: Record<string, string> = {};
   let status: 'ok' | 'degraded' | 'unavailable' = 'ok';
   try {
-    services.sqlite.prepare('SELECT 1').get();
+    await services.database.ping();
     checks.database = 'ok';
   } catch {
     checks.database = 'down';

@@ -57,9 +57,15 @@ export const idempotentReplay: FastPath = async (req, res, services) => {
   const meta = mutationMeta(path);
   if (!meta) return false;
 
-  const peeked = services.authenticate(req);
-  if (!peeked) return false;
-  const row = services.idempotency.find({ tenantId: peeked.tenantId, procedure: path, key: header.key });
+  let row: Awaited<ReturnType<typeof services.idempotency.find>>;
+  try {
+    const peeked = await services.authenticate(req);
+    if (!peeked) return false;
+    row = await services.idempotency.find({ tenantId: peeked.tenantId, procedure: path, key: header.key });
+  } catch {
+    // The database is unreachable: the adapter's middleware meets the same and answers it (503).
+    return false;
+  }
   if (row?.state !== 'done' || row.responseStatus === null || row.responseBody === null) return false;
 
   // The gate adds only the blocked-address check for a key that authenticates (and charges nothing for it).

@@ -1,14 +1,14 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startPurgeJob, type PurgeReport } from './purge.js';
-import { createIdempotencyStore, type IdempotencyStore } from './store.js';
+import type { Database } from '../db/database.js';
+import type { IdempotencyStore } from './store.js';
 
 export type { Claim, ClaimOutcome, Committed, KeyRow, KeyScope, StoredResponse } from './store.js';
 export type { PurgeReport } from './purge.js';
 
 export interface IdempotencyOptions {
-  sqlite: Database.Database;
+  database: Database;
   config: Pick<Config, 'IDEMPOTENCY_TTL_MS' | 'IDEMPOTENCY_LOCK_MS' | 'IDEMPOTENCY_PURGE_INTERVAL_MS'>;
   log: Logger;
   /** Clock in ms, for claims, lock ages and expiry. @default Date.now */
@@ -29,7 +29,7 @@ export interface IdempotencyService extends IdempotencyStore {
 export function createIdempotency(opts: IdempotencyOptions): IdempotencyService {
   const now = opts.now ?? Date.now;
   const lockMs = opts.config.IDEMPOTENCY_LOCK_MS;
-  const store = createIdempotencyStore({ sqlite: opts.sqlite, lockMs, now });
+  const store = opts.database.idempotencyStore({ lockMs, now });
   const purge = startPurgeJob({
     store,
     ttlMs: opts.config.IDEMPOTENCY_TTL_MS,

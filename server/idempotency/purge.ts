@@ -43,7 +43,7 @@ export function startPurgeJob(opts: PurgeJobOptions): PurgeJob {
     // The cutoff is fixed per run: rows expiring meanwhile wait for the next one, so a run always ends.
     const cutoff = now() - ttlMs;
     while (!stopped) {
-      const deleted = store.purgeBatch(cutoff, batchSize);
+      const deleted = await store.purgeBatch(cutoff, batchSize);
       report.deleted += deleted;
       report.batches++;
       if (deleted < batchSize) break;

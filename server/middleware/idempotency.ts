@@ -11,7 +11,7 @@ import { errorResponse, isStorableError, successResponse } from '../idempotency/
 /**
  * Idempotency-Key for mutations (DESIGN.md "Idempotency"; Stripe and
  * draft-ietf-httpapi-idempotency-key-header). Claims (tenant, procedure,
- * key) in the store's memory, writing nothing, then gives the handler
+ * key) in the dialect's store (see its file for how), then gives the handler
  * `ctx.commit`, which stores the effect and the key's answer in one
  * transaction. Completed keys are replayed byte for byte by
  * server/http/idempotent-replay.ts before tRPC runs; what reaches this
@@ -25,7 +25,7 @@ export const idempotency = middleware(async ({ ctx, meta, path, getRawInput, nex
   if (header.kind === 'invalid') throw invalidKeyError(header.problem);
   if (header.kind === 'absent') {
     if (meta?.idempotency === 'required') throw missingKeyError(path);
-    return next({ ctx: { commit: directCommit(services.sqlite) } });
+    return next({ ctx: { commit: directCommit(services.database) } });
   }
   const calls = trpcCallsOf(req.url)?.paths.length ?? 1;
   if (calls > 1) throw batchedKeyError(calls);
@@ -33,7 +33,7 @@ export const idempotency = middleware(async ({ ctx, meta, path, getRawInput, nex
   // A body that is not JSON fails here, before anything is claimed.
   const input = await getRawInput();
   const scope = { tenantId: auth.tenantId, procedure: path, key: header.key };
-  const outcome = services.idempotency.claim(scope, fingerprint(input));
+  const outcome = await services.idempotency.claim(scope, fingerprint(input));
   if (outcome.kind === 'mismatch') throw mismatchError(scope);
   // 'done' here means the first request finished after the replay fast path
   // looked: a retry now gets the stored answer from the fast path.
@@ -49,23 +49,23 @@ export const idempotency = middleware(async ({ ctx, meta, path, getRawInput, nex
       const sent = successResponse(result.data);
       if (!stored) {
         // The handler wrote nothing through commit(): its answer is all there is to keep.
-        services.idempotency.complete(claim, sent);
+        await services.idempotency.complete(claim, sent);
       } else if (stored.body !== sent.body) {
         // commit() was given another schema than .output(): replays must still match what was sent.
         ctx.log.error({ key: scope.key, procedure: path }, 'stored idempotent body differed from the answer; rewriting it');
-        services.idempotency.rewrite(claim, sent.body);
+        await services.idempotency.rewrite(claim, sent.body);
       }
     } else if (stored) {
       // The effect committed, then the handler failed: the stored success is the truth for replays.
       ctx.log.warn({ key: scope.key, procedure: path, err: result.error }, 'mutation failed after its write committed');
     } else if (isStorableError(result.error)) {
-      services.idempotency.complete(claim, errorResponse(result.error, { ctx, path, input }));
+      await services.idempotency.complete(claim, errorResponse(result.error, { ctx, path, input }));
     }
     // Anything else (a validation failure, an unexpected error) is not an answer:
     // the release below frees the key for a retry.
     return result;
   } finally {
     // Committed, completed or not, this request is over: its claim must not outlive it.
-    services.idempotency.release(claim);
+    await services.idempotency.release(claim);
   }
 });

@@ -34,8 +34,10 @@ export const paymentsRouter = router({
       const { payments, cursors } = ctx.services;
       const scope = `payments.list|${ctx.auth.tenantId}|user=${input.userId ?? '*'}`;
       const afterId = cursors.decode(scope, input.cursor);
-      const rows = payments.page(ctx.auth.tenantId, afterId, input.limit + 1, input.userId);
-      const rates = await ratesOrNull(ctx.services);
+      const [rows, rates] = await Promise.all([
+        payments.page(ctx.auth.tenantId, afterId, input.limit + 1, input.userId),
+        ratesOrNull(ctx.services),
+      ]);
       const page = toPage(rows, input.limit, (row) => cursors.encode(scope, row.id), (row) => toPayment(row, rates));
       return rates ? page : { ...page, degraded: ['rates' as const] };
     }),
@@ -51,11 +53,11 @@ export const paymentsRouter = router({
       const { tenantId } = ctx.auth;
       const rates = await ratesOrNull(ctx.services);
       // The check runs in the write's transaction: the user cannot vanish between it and the insert.
-      const payment = ctx.commit(paymentSchema, () => {
-        if (!ctx.services.users.byId(tenantId, input.userId)) {
+      const payment = await ctx.commit(paymentSchema, async (tx) => {
+        if (!(await tx.users.byId(tenantId, input.userId))) {
           throw new TRPCError({ code: 'NOT_FOUND', message: `No user ${input.userId} in this tenant.` });
         }
-        return toPayment(ctx.services.payments.insert({ tenantId, ...input }), rates);
+        return toPayment(await tx.payments.insert({ tenantId, ...input }), rates);
       });
       ctx.services.bus.publish({ type: 'payment.created', tenantId, id: payment.id, userId: payment.userId });
       return payment;

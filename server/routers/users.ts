@@ -1,5 +1,4 @@
 import { TRPCError } from '@trpc/server';
-import { SqliteError } from 'better-sqlite3';
 import { ERROR_REASONS } from '../../shared/errors.js';
 import {
   createUserInputSchema,
@@ -11,7 +10,8 @@ import {
 import { ApiError } from '../errors.js';
 import { mutationProcedure, queryProcedure } from '../procedures.js';
 import { router } from '../trpc.js';
-import { toUser } from '../repos/users.js';
+import { toUser } from '../repos/to-user.js';
+import { DuplicateError } from '../repos/repos.js';
 import { toPage } from '../pagination/to-page.js';
 
 export const usersRouter = router({
@@ -23,11 +23,11 @@ export const usersRouter = router({
     })
     .input(listUsersInputSchema)
     .output(usersPageSchema)
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { users, cursors } = ctx.services;
       const scope = `users.list|${ctx.auth.tenantId}`;
       const afterId = cursors.decode(scope, input.cursor);
-      const rows = users.page(ctx.auth.tenantId, afterId, input.limit + 1);
+      const rows = await users.page(ctx.auth.tenantId, afterId, input.limit + 1);
       return toPage(rows, input.limit, (row) => cursors.encode(scope, row.id), toUser);
     }),
 
@@ -39,8 +39,8 @@ export const usersRouter = router({
     })
     .input(userByIdInputSchema)
     .output(userSchema)
-    .query(({ ctx, input }) => {
-      const row = ctx.services.users.byId(ctx.auth.tenantId, input.id);
+    .query(async ({ ctx, input }) => {
+      const row = await ctx.services.users.byId(ctx.auth.tenantId, input.id);
       // Without a throw, tRPC would answer 200 {"result":{}} for a missing row.
       if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: `No user ${input.id} in this tenant.` });
       return toUser(row);
@@ -50,13 +50,13 @@ export const usersRouter = router({
     .meta({ rest: { method: 'POST', path: '/api/users', tag: 'users', status: 201, summary: 'Creates a user (email unique in the tenant)' } })
     .input(createUserInputSchema)
     .output(userSchema)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       try {
-        const user = ctx.commit(userSchema, () => toUser(ctx.services.users.insert(ctx.auth.tenantId, input.name, input.email)));
+        const user = await ctx.commit(userSchema, async (tx) => toUser(await tx.users.insert(ctx.auth.tenantId, input.name, input.email)));
         ctx.services.bus.publish({ type: 'user.created', tenantId: ctx.auth.tenantId, id: user.id });
         return user;
       } catch (err) {
-        if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        if (err instanceof DuplicateError) {
           throw new TRPCError({
             code: 'CONFLICT',
             message: `A user with email ${input.email} already exists in this tenant.`,

@@ -9,8 +9,9 @@ afterAll(() => server.close());
 
 const status = (res: CallResult) => res.headers.get('cache-status');
 const dataOf = <T>(res: CallResult) => res.body.result?.data as T;
-function tenantId(name: string): number {
-  return (server.services.sqlite.prepare('SELECT id FROM tenants WHERE name = ?').get(name) as { id: number }).id;
+async function tenantId(name: string): Promise<number> {
+  const [row] = await server.services.database.query<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [name]);
+  return Number(row?.id);
 }
 
 describe('cache over HTTP', () => {
@@ -57,7 +58,7 @@ describe('cache over HTTP', () => {
   it('answers 304 on a miss too when the recomputed bytes are unchanged', async () => {
     const first = await server.call('users.list', { input: { limit: 6 } });
     // An event evicts the entry without changing the data.
-    server.services.bus.publish({ type: 'user.created', tenantId: tenantId('alice'), id: 0 });
+    server.services.bus.publish({ type: 'user.created', tenantId: await tenantId('alice'), id: 0 });
     const res = await server.call('users.list', { input: { limit: 6 }, headers: { 'if-none-match': first.headers.get('etag') ?? '' } });
     expect(res.status).toBe(304);
     expect(res.text).toBe('');
@@ -130,7 +131,7 @@ describe('cache over HTTP', () => {
       return new Promise((resolve) => setTimeout(() => resolve(original(tenant)), 100));
     }) as unknown as typeof original;
     try {
-      server.services.bus.publish({ type: 'payment.created', tenantId: tenantId('alice'), id: 0, userId: 0 });
+      server.services.bus.publish({ type: 'payment.created', tenantId: await tenantId('alice'), id: 0, userId: 0 });
       const answers = await Promise.all(Array.from({ length: 100 }, () => server.call('stats.summary')));
       expect(computations).toBe(1);
       expect(answers.every((a) => a.status === 200 && a.text === answers[0]?.text)).toBe(true);

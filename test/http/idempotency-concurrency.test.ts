@@ -15,16 +15,16 @@ function create(s: TestServer, key: string, input: unknown): Promise<CallResult>
   return s.call('payments.create', { method: 'POST', input, headers: { 'idempotency-key': key } });
 }
 
-const payments = (s: TestServer) => (s.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n;
-const keyState = (s: TestServer, key: string) =>
-  (s.services.sqlite.prepare('SELECT state FROM idempotency_keys WHERE key = ?').get(key) as { state: string } | undefined)?.state;
+const payments = async (s: TestServer) => Number((await s.services.database.query<{ n: number }>('SELECT count(*) AS n FROM payments'))[0]?.n);
+const keyState = async (s: TestServer, key: string) =>
+  (await s.services.database.query<{ state: string }>('SELECT state FROM idempotency_keys WHERE key = ?', [key]))[0]?.state;
 const scopeOf = (key: string) => ({ tenantId: 1, procedure: 'payments.create', key });
 
 /** Polls (bounded) until a running request holds the key: it is then inside its handler, which writes nothing yet. */
 async function untilHeld(s: TestServer, key: string): Promise<void> {
   for (let i = 0; i < 300 && !s.services.idempotency.isHeld(scopeOf(key)); i++) await new Promise((r) => setTimeout(r, 10));
   expect(s.services.idempotency.isHeld(scopeOf(key))).toBe(true);
-  expect(keyState(s, key)).toBeUndefined();
+  expect(await keyState(s, key)).toBeUndefined();
 }
 
 /** Polls (bounded) until the simulator has been called `n` times: the handler is then waiting on it. */
@@ -60,9 +60,9 @@ describe('concurrent requests with one key', () => {
     // its claim and its write, while the other 199 arrive.
     const s = (server = await startTestServer({ RATE_LIMIT_BURST: '1000', RATES_TIMEOUT_MS: '250' }));
     s.services.simulator?.setMode('slow');
-    const before = payments(s);
+    const before = await payments(s);
     const results = await Promise.all(Array.from({ length: 200 }, () => create(s, 'storm-1', payment({ amountCents: 9001 }))));
-    expect(payments(s)).toBe(before + 1);
+    expect(await payments(s)).toBe(before + 1);
     const ok = results.filter((r) => r.status === 200);
     const conflicts = results.filter((r) => r.status === 409);
     expect(ok.length + conflicts.length).toBe(200);
@@ -81,7 +81,7 @@ describe('claims that overrun the lock, and answers stored by another process', 
     const s = (server = await startTestServer({ IDEMPOTENCY_LOCK_MS: '200', RATES_TIMEOUT_MS: '5000' }));
     s.services.simulator?.setMode('slow');
     const input = payment({ amountCents: 1234 });
-    const before = payments(s);
+    const before = await payments(s);
     const latePending = create(s, 'overrun-1', input);
     await untilHeld(s, 'overrun-1');
     // Inside the lock the key is still the first request's.
@@ -94,7 +94,7 @@ describe('claims that overrun the lock, and answers stored by another process', 
     expect(late.body.error?.data).toMatchObject({ code: 'CONFLICT', reason: 'idempotency_in_flight' });
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(payments(s)).toBe(before + 1);
+    expect(await payments(s)).toBe(before + 1);
     const again = await create(s, 'overrun-1', input);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.text).toBe(retry.text);
@@ -104,7 +104,7 @@ describe('claims that overrun the lock, and answers stored by another process', 
     const s = (server = await startTestServer({ RATES_TIMEOUT_MS: '5000' }));
     s.services.simulator?.setMode('slow');
     const input = payment({ amountCents: 4321 });
-    const before = payments(s);
+    const before = await payments(s);
     const calls = s.services.simulator?.calls ?? 0;
     const pending = create(s, 'elsewhere-1', input);
     await untilProviderCalls(s, calls + 1);
@@ -126,7 +126,7 @@ describe('claims that overrun the lock, and answers stored by another process', 
     expect(ours.status).toBe(409);
     expect(ours.headers.get('retry-after')).toBe('1');
     expect(ours.body.error?.data).toMatchObject({ code: 'CONFLICT', reason: 'idempotency_in_flight' });
-    expect(payments(s)).toBe(before);
+    expect(await payments(s)).toBe(before);
     expect(s.services.idempotency.isHeld(scopeOf('elsewhere-1'))).toBe(false);
     const retry = await create(s, 'elsewhere-1', input);
     expect(retry.status).toBe(200);
@@ -136,15 +136,16 @@ describe('claims that overrun the lock, and answers stored by another process', 
 
   it('frees the key of a request whose handler failed unexpectedly, so its retry runs at once', async () => {
     const s = (server = await startTestServer());
-    const repo = s.services.payments;
-    const insert = repo.insert;
-    repo.insert = () => {
-      throw new Error('disk on fire');
-    };
+    const store = s.services.idempotency;
+    const commit = store.commit;
+    store.commit = (claim, _effect, encode) =>
+      commit(claim, async () => {
+        throw new Error('disk on fire');
+      }, encode);
     try {
       expect((await create(s, 'freed-1', payment())).status).toBe(500);
     } finally {
-      repo.insert = insert;
+      store.commit = commit;
     }
     expect(s.services.idempotency.isHeld(scopeOf('freed-1'))).toBe(false);
     expect((await create(s, 'freed-1', payment())).status).toBe(200);

@@ -6,7 +6,8 @@ let server: TestServer;
 let bobUserId: number;
 beforeAll(async () => {
   server = await startTestServer();
-  bobUserId = (server.services.sqlite.prepare('SELECT id FROM users WHERE tenant_id = 2 ORDER BY id LIMIT 1').get() as { id: number }).id;
+  const [bob] = await server.services.database.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 2 ORDER BY id LIMIT 1');
+  bobUserId = bob?.id ?? 0;
 });
 afterAll(() => server.close());
 
@@ -21,16 +22,18 @@ function create(key: string | null, input: unknown, opts: { apiKey?: string; pat
   });
 }
 
-const count = (sql: string, ...params: unknown[]) => (server.services.sqlite.prepare(sql).get(...params) as { n: number }).n;
-const payments = () => count('SELECT count(*) AS n FROM payments');
-const storedKey = (key: string, tenantId = 1) =>
-  server.services.sqlite
-    .prepare('SELECT state, response_status AS status FROM idempotency_keys WHERE tenant_id = ? AND key = ?')
-    .get(tenantId, key) as { state: string; status: number | null } | undefined;
+const payments = async () => Number((await server.services.database.query<{ n: number }>('SELECT count(*) AS n FROM payments'))[0]?.n);
+const storedKey = async (key: string, tenantId = 1) =>
+  (
+    await server.services.database.query<{ state: string; status: number | null }>(
+      'SELECT state, response_status AS status FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
+      [tenantId, key],
+    )
+  )[0];
 
 describe('replays', () => {
   it('replays the stored status and body byte for byte with Idempotent-Replayed: true', async () => {
-    const before = payments();
+    const before = await payments();
     const first = await create('replay-1', payment({ amountCents: 4242 }));
     const again = await create('replay-1', payment({ amountCents: 4242 }));
     expect(first.status).toBe(200);
@@ -38,7 +41,7 @@ describe('replays', () => {
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.text).toBe(first.text);
-    expect(payments()).toBe(before + 1);
+    expect(await payments()).toBe(before + 1);
   });
 
   it("accepts the draft's sf-string form as the same key as the bare token", async () => {
@@ -56,14 +59,14 @@ describe('replays', () => {
   });
 
   it('stores a business error raised by the handler and replays it', async () => {
-    const before = payments();
+    const before = await payments();
     const first = await create('replay-404', payment({ userId: bobUserId }));
     const again = await create('replay-404', payment({ userId: bobUserId }));
     expect(first.status).toBe(404);
     expect(again.status).toBe(404);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.text).toBe(first.text);
-    expect(payments()).toBe(before);
+    expect(await payments()).toBe(before);
   });
 
   it('stores a duplicate-email 409 from users.create under an optional key and replays it', async () => {
@@ -86,7 +89,7 @@ describe('replays', () => {
 
   it('lets a used key be used afresh once its result has been purged', async () => {
     const first = await create('replay-expired', payment({ amountCents: 777 }));
-    server.services.sqlite.prepare('UPDATE idempotency_keys SET created_at = 0 WHERE key = ?').run('replay-expired');
+    await server.services.database.query('UPDATE idempotency_keys SET created_at = 0 WHERE key = ?', ['replay-expired']);
     expect((await server.services.idempotency.purgeExpired()).deleted).toBeGreaterThanOrEqual(1);
     const again = await create('replay-expired', payment({ amountCents: 777 }));
     expect(again.status).toBe(200);
@@ -98,12 +101,12 @@ describe('replays', () => {
 describe('mismatches and scoping', () => {
   it('answers 422 UNPROCESSABLE_CONTENT naming the key when it comes back with another input', async () => {
     const first = await create('mismatch-1', payment({ amountCents: 100 }));
-    const before = payments();
+    const before = await payments();
     const other = await create('mismatch-1', payment({ amountCents: 101 }));
     expect(other.status).toBe(422);
     expect(other.body.error?.data).toMatchObject({ code: 'UNPROCESSABLE_CONTENT', reason: 'idempotency_mismatch' });
     expect(other.body.error?.message).toContain('"mismatch-1"');
-    expect(payments()).toBe(before);
+    expect(await payments()).toBe(before);
     // The original input still replays.
     expect((await create('mismatch-1', payment({ amountCents: 100 }))).text).toBe(first.text);
   });
@@ -127,7 +130,7 @@ describe('what is not stored', () => {
   it('does not store a validation failure: the key stays free for a valid request', async () => {
     const bad = await create('invalid-first', payment({ amountCents: -5 }));
     expect(bad.status).toBe(400);
-    expect(storedKey('invalid-first')).toBeUndefined();
+    expect(await storedKey('invalid-first')).toBeUndefined();
     const good = await create('invalid-first', payment());
     expect(good.status).toBe(200);
     expect(good.headers.get('idempotent-replayed')).toBeNull();
@@ -140,7 +143,7 @@ describe('what is not stored', () => {
       body: '{"userId": 1,',
     });
     expect(res.status).toBe(400);
-    expect(storedKey('not-json')).toBeUndefined();
+    expect(await storedKey('not-json')).toBeUndefined();
   });
 
   it('answers a deeply nested input with 400, not a stack overflow', async () => {
@@ -151,42 +154,43 @@ describe('what is not stored', () => {
       body: `${'['.repeat(depth)}${']'.repeat(depth)}`,
     });
     expect(res.status).toBe(400);
-    expect(storedKey('deep-1')).toBeUndefined();
+    expect(await storedKey('deep-1')).toBeUndefined();
   });
 
   it('rolls the effect back and frees the key after an unexpected error', async () => {
-    const repo = server.services.payments;
-    const insert = repo.insert;
-    const before = payments();
+    const store = server.services.idempotency;
+    const commit = store.commit;
+    const before = await payments();
     // The row is written, then the handler fails inside the same transaction.
-    repo.insert = (row) => {
-      insert(row);
-      throw new Error('disk on fire');
-    };
+    store.commit = (claim, effect, encode) =>
+      commit(claim, async (tx) => {
+        await effect(tx);
+        throw new Error('disk on fire');
+      }, encode);
     let failed: CallResult;
     try {
       failed = await create('unexpected-1', payment({ amountCents: 31337 }));
     } finally {
-      repo.insert = insert;
+      store.commit = commit;
     }
     expect(failed.status).toBe(500);
     expect(failed.text).not.toContain('disk on fire');
-    expect(payments()).toBe(before);
-    expect(storedKey('unexpected-1')).toBeUndefined();
+    expect(await payments()).toBe(before);
+    expect(await storedKey('unexpected-1')).toBeUndefined();
     const retry = await create('unexpected-1', payment({ amountCents: 31337 }));
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(payments()).toBe(before + 1);
+    expect(await payments()).toBe(before + 1);
   });
 });
 
 describe('the header', () => {
   it('is required on payments.create: 400 without it', async () => {
-    const before = payments();
+    const before = await payments();
     const res = await create(null, payment());
     expect(res.status).toBe(400);
     expect(res.body.error?.message).toMatch(/requires an Idempotency-Key/);
-    expect(payments()).toBe(before);
+    expect(await payments()).toBe(before);
   });
 
   it('answers 400 for a key of 256 characters, a non-ASCII key or a malformed sf-string', async () => {
@@ -222,13 +226,13 @@ describe('the header', () => {
 
 describe('batches', () => {
   it('answers 400 to a batch of two mutations under one key, and writes nothing', async () => {
-    const before = payments();
+    const before = await payments();
     const res = await create('batch-2', { 0: payment(), 1: payment({ amountCents: 2 }) }, { path: 'payments.create,payments.create?batch=1' });
     expect(res.status).toBe(400);
     const items = JSON.parse(res.text) as Array<{ error: { message: string } }>;
     expect(items).toHaveLength(2);
     expect(items[0]?.error.message).toMatch(/batch of 2/);
-    expect(payments()).toBe(before);
+    expect(await payments()).toBe(before);
   });
 
   it('runs a batch of one keyed mutation and replays it as a batch, or unbatched', async () => {

@@ -16,7 +16,7 @@ describe('graceful shutdown', () => {
     const res = await inFlight;
     await closed;
     expect(res.status).toBe(200);
-    expect(server.services.sqlite.open).toBe(false);
+    await expect(server.services.database.ping()).rejects.toThrow();
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
 });

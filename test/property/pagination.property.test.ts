@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createUsersRepo } from '../../server/repos/users.js';
 import { createCursorCodec } from '../../server/pagination/cursor-codec.js';
 import { toPage } from '../../server/pagination/to-page.js';
-import { tempDatabase } from '../helpers/db.js';
+import { tempDatabase, type TempDatabase } from '../helpers/db.js';
 
 type Step = { kind: 'page'; limit: number } | { kind: 'insert' } | { kind: 'delete'; pick: number };
 
@@ -14,16 +13,17 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** Pages through a table while the steps insert and delete rows between page reads. */
-type PageReader = (state: { cursor: string | null; offset: number }, limit: number) => { ids: number[]; hasMore: boolean; cursor: string | null };
+type PageReader = (state: { cursor: string | null; offset: number }, limit: number) => Promise<{ ids: number[]; hasMore: boolean; cursor: string | null }>;
 
-function walkHolds(makeReader: (db: ReturnType<typeof tempDatabase>) => PageReader) {
-  return fc.property(fc.integer({ min: 0, max: 40 }), fc.array(stepArb, { maxLength: 120 }), (initial, steps) => {
-    using db = tempDatabase();
-    const users = createUsersRepo(db.db);
-    db.sqlite.prepare("INSERT INTO tenants (name) VALUES ('t')").run();
+function walkHolds(makeReader: (db: TempDatabase) => PageReader) {
+  return fc.asyncProperty(fc.integer({ min: 0, max: 40 }), fc.array(stepArb, { maxLength: 120 }), async (initial, steps) => {
+    await using db = await tempDatabase();
+    const { users } = db;
+    await db.query("INSERT INTO tenants (name) VALUES ('t')");
     let serial = 0;
-    const insert = () => users.insert(1, `u${serial}`, `u${serial++}@t.example`).id;
-    const start = new Set(Array.from({ length: initial }, insert));
+    const insert = async () => (await users.insert(1, `u${serial}`, `u${serial++}@t.example`)).id;
+    const start = new Set<number>();
+    for (let i = 0; i < initial; i++) start.add(await insert());
     const deleted = new Set<number>();
     const live = new Set(start);
     const read = makeReader(db);
@@ -33,17 +33,17 @@ function walkHolds(makeReader: (db: ReturnType<typeof tempDatabase>) => PageRead
     const queue = [...steps, ...Array.from({ length: initial + steps.length + 2 }, () => ({ kind: 'page', limit: 5 }) as Step)];
     for (const step of queue) {
       if (done) break;
-      if (step.kind === 'insert') live.add(insert());
+      if (step.kind === 'insert') live.add(await insert());
       else if (step.kind === 'delete') {
         const victims = [...live];
         const victim = victims[step.pick % Math.max(1, victims.length)];
         if (victim !== undefined) {
-          users.remove(1, victim);
+          await users.remove(1, victim);
           live.delete(victim);
           deleted.add(victim);
         }
       } else {
-        const page = read(state, step.limit);
+        const page = await read(state, step.limit);
         seen.push(...page.ids);
         state.cursor = page.cursor;
         state.offset += page.ids.length;
@@ -57,31 +57,30 @@ function walkHolds(makeReader: (db: ReturnType<typeof tempDatabase>) => PageRead
   });
 }
 
-const keyset = (db: ReturnType<typeof tempDatabase>): PageReader => {
-  const users = createUsersRepo(db.db);
+const keyset = (db: TempDatabase): PageReader => {
   const codec = createCursorCodec('k'.repeat(32));
-  return (state, limit) => {
+  return async (state, limit) => {
     const after = codec.decode('users|1', state.cursor);
-    const page = toPage(users.page(1, after, limit + 1), limit, (r) => codec.encode('users|1', r.id), (r) => r.id);
+    const page = toPage(await db.users.page(1, after, limit + 1), limit, (r) => codec.encode('users|1', r.id), (r) => r.id);
     return { ids: page.data, hasMore: page.hasMore, cursor: page.nextCursor };
   };
 };
 
-const offset = (db: ReturnType<typeof tempDatabase>): PageReader => {
-  const stmt = db.sqlite.prepare('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id LIMIT ? OFFSET ?');
-  return (state, limit) => {
-    const rows = (stmt.all(limit + 1, state.offset) as Array<{ id: number }>).map((r) => r.id);
+const offset = (db: TempDatabase): PageReader => {
+  return async (state, limit) => {
+    const found = await db.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id LIMIT ? OFFSET ?', [limit + 1, state.offset]);
+    const rows = found.map((r) => r.id);
     return { ids: rows.slice(0, limit), hasMore: rows.length > limit, cursor: null };
   };
 };
 
 describe('pagination under concurrent writes', () => {
-  it('keyset paging yields no duplicate and skips no row that existed throughout', () => {
-    fc.assert(walkHolds(keyset), { numRuns: 150 });
+  it('keyset paging yields no duplicate and skips no row that existed throughout', async () => {
+    await fc.assert(walkHolds(keyset), { numRuns: 150 });
   });
 
-  it('the same property finds the flaw in OFFSET paging (a test of the test)', () => {
-    const result = fc.check(walkHolds(offset), { numRuns: 300, seed: 7 });
+  it('the same property finds the flaw in OFFSET paging (a test of the test)', async () => {
+    const result = await fc.check(walkHolds(offset), { numRuns: 300, seed: 7 });
     expect(result.failed).toBe(true);
   });
 });

@@ -16,15 +16,15 @@ describe('migrations', () => {
     sqlite.close();
   });
 
-  it('opens the file in WAL mode with foreign keys on', () => {
-    using db = tempDatabase();
+  it('opens the file in WAL mode with foreign keys on', async () => {
+    await using db = await tempDatabase();
     expect(db.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 
-  it('are idempotent: reopening an existing file applies nothing twice', () => {
-    using db = tempDatabase();
+  it('are idempotent: reopening an existing file applies nothing twice', async () => {
+    await using db = await tempDatabase();
     const again = openDatabase(db.file);
     expect(again.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual({ n: 1 });
     again.sqlite.close();
@@ -32,9 +32,9 @@ describe('migrations', () => {
 });
 
 describe('seed', () => {
-  it('is deterministic and stores only hashes of the demo keys', () => {
-    using a = tempDatabase();
-    using b = tempDatabase();
+  it('is deterministic and stores only hashes of the demo keys', async () => {
+    await using a = await tempDatabase();
+    await using b = await tempDatabase();
     seed(a.sqlite, { users: 30 });
     seed(b.sqlite, { users: 30 });
     const dump = (s: typeof a.sqlite) => s.prepare('SELECT tenant_id, user_id, amount_cents, currency, created_at FROM payments ORDER BY id').all();

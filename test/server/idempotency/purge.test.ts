@@ -1,27 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { createIdempotency, type IdempotencyService } from '../../../server/idempotency/index.js';
-import { tempDatabase } from '../../helpers/db.js';
+import { tempDatabase, type TempDatabase } from '../../helpers/db.js';
 
 const DAY = 86_400_000;
 const now = Date.UTC(2026, 5, 1);
-let db: ReturnType<typeof tempDatabase>;
+let db: TempDatabase;
 let service: IdempotencyService | undefined;
 
-beforeEach(() => {
-  db = tempDatabase();
+beforeEach(async () => {
+  db = await tempDatabase();
   db.sqlite.prepare("INSERT INTO tenants (id, name) VALUES (1, 'alice')").run();
 });
 afterEach(async () => {
   await service?.close();
   service = undefined;
   vi.useRealTimers();
-  db[Symbol.dispose]();
+  await db[Symbol.asyncDispose]();
 });
 
 function start(intervalMs = 60_000): IdempotencyService {
   service = createIdempotency({
-    sqlite: db.sqlite,
+    database: db,
     config: { IDEMPOTENCY_TTL_MS: DAY, IDEMPOTENCY_LOCK_MS: 30_000, IDEMPOTENCY_PURGE_INTERVAL_MS: intervalMs },
     log: pino({ level: 'silent' }),
     now: () => now,

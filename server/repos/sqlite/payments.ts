@@ -1,19 +1,22 @@
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { payments, users, type PaymentRow } from '../../drizzle/schema.js';
-import type { CentsTotal } from '../../shared/schemas/money.js';
+import type { Db } from '../../db/open.js';
+import { payments, users } from '../../../drizzle/schema.js';
+import type { PaymentInsert, PaymentsRepo, StatsSummary } from '../repos.js';
+import type { CentsTotal } from '../../../shared/schemas/money.js';
+import type { WriteLock } from '../../db/sqlite/write-lock.js';
 
 const p = sql.placeholder;
 const SPLIT = sql.raw('1000000000');
 
 /** A total as the wire carries it: a number while exact, else its digits (see centsTotalSchema). */
-function toCentsTotal(high: string, low: string): CentsTotal {
+export function toCentsTotal(high: string, low: string): CentsTotal {
   const total = BigInt(high) * 1_000_000_000n + BigInt(low);
   return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : total.toString();
 }
 
-export function createPaymentsRepo(db: Db) {
-  const page = db
+/** The prepared statements behind payments on SQLite, synchronous (better-sqlite3). */
+export function sqlitePaymentsStatements(read: Db, write: Db) {
+  const page = read
     .select()
     .from(payments)
     .where(and(eq(payments.tenantId, p('tenantId')), gt(payments.id, p('afterId'))))
@@ -21,7 +24,7 @@ export function createPaymentsRepo(db: Db) {
     .limit(p('limit'))
     .prepare();
   // A second statement, so the filtered walk uses (tenant_id, user_id, id).
-  const pageByUser = db
+  const pageByUser = read
     .select()
     .from(payments)
     .where(
@@ -30,7 +33,7 @@ export function createPaymentsRepo(db: Db) {
     .orderBy(asc(payments.id))
     .limit(p('limit'))
     .prepare();
-  const insert = db
+  const insert = write
     .insert(payments)
     .values({
       tenantId: p('tenantId'),
@@ -44,7 +47,7 @@ export function createPaymentsRepo(db: Db) {
   // Exact at any size: SQLite's SUM of integers fails past 2^63 and a JS
   // number is exact only to 2^53, so the sum is taken in two parts (above and
   // below 1e9 cents), each far from overflowing, and joined as a BigInt.
-  const totals = db
+  const totals = read
     .select({
       currency: payments.currency,
       high: sql<string>`cast(sum(${payments.amountCents} / ${SPLIT}) as text)`,
@@ -55,24 +58,23 @@ export function createPaymentsRepo(db: Db) {
     .where(eq(payments.tenantId, p('tenantId')))
     .groupBy(payments.currency)
     .prepare();
-  const userCount = db
+  const userCount = read
     .select({ n: count() })
     .from(users)
     .where(eq(users.tenantId, p('tenantId')))
     .prepare();
 
   return {
-    page: (tenantId: number, afterId: number, limit: number, userId?: number): PaymentRow[] =>
+    page: (tenantId: number, afterId: number, limit: number, userId?: number) =>
       userId === undefined
         ? page.all({ tenantId, afterId, limit })
         : pageByUser.all({ tenantId, userId, afterId, limit }),
-    insert: (row: { tenantId: number; userId: number; amountCents: number; currency: string }): PaymentRow => {
+    insert(row: PaymentInsert) {
       const inserted = insert.get({ ...row, createdAt: Date.now() });
       if (!inserted) throw new Error('insert returned no row');
       return inserted;
     },
-    /** The expensive aggregate behind `stats.summary`: a scan of the tenant's payments. */
-    summary: (tenantId: number) => {
+    summary(tenantId: number): StatsSummary {
       const rows = totals.all({ tenantId });
       const totalsByCurrency: Record<string, CentsTotal> = {};
       let paymentsCount = 0;
@@ -84,4 +86,13 @@ export function createPaymentsRepo(db: Db) {
     },
   };
 }
-export type PaymentsRepo = ReturnType<typeof createPaymentsRepo>;
+
+/** Payments on SQLite: reads on `read`, the insert on `write` inside `lock`. */
+export function createSqlitePaymentsRepo(read: Db, write: Db, lock: WriteLock): PaymentsRepo {
+  const s = sqlitePaymentsStatements(read, write);
+  return {
+    page: async (tenantId, afterId, limit, userId) => s.page(tenantId, afterId, limit, userId),
+    insert: (row) => lock(() => s.insert(row)),
+    summary: async (tenantId) => s.summary(tenantId),
+  };
+}

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
  * the database so cursors survive restarts. INSERT OR IGNORE makes two
  * processes starting together agree on one secret.
  */
-export function cursorSecret(sqlite: Database.Database, configured: string | undefined): string {
+export function sqliteCursorSecret(sqlite: Database.Database, configured: string | undefined): string {
   if (configured) return configured;
   sqlite
     .prepare("INSERT OR IGNORE INTO server_meta (key, value) VALUES ('cursor_secret', ?)")

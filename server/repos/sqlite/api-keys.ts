@@ -1,8 +1,9 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { apiKeys } from '../../drizzle/schema.js';
+import type { Db } from '../../db/open.js';
+import { apiKeys } from '../../../drizzle/schema.js';
+import type { ApiKeysRepo } from '../repos.js';
 
-export function createApiKeysRepo(db: Db) {
+export function createSqliteApiKeysRepo(db: Db): ApiKeysRepo {
   const byHash = db
     .select({
       id: apiKeys.id,
@@ -14,7 +15,5 @@ export function createApiKeysRepo(db: Db) {
     .from(apiKeys)
     .where(and(eq(apiKeys.keyHash, sql.placeholder('hash')), isNull(apiKeys.revokedAt)))
     .prepare();
-  return { byHash: (hash: string) => byHash.get({ hash }) };
+  return { byHash: async (hash) => byHash.get({ hash }) };
 }
-export type ApiKeysRepo = ReturnType<typeof createApiKeysRepo>;
-export type ApiKeyRecord = NonNullable<ReturnType<ApiKeysRepo['byHash']>>;
