@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createCursorCodec } from '../../server/pagination/cursor-codec.js';
 import { toPage } from '../../server/pagination/to-page.js';
-import { tempDatabase, type TempDatabase } from '../helpers/db.js';
+import type { Database } from '../../server/db/database.js';
+import { tempDatabase } from '../helpers/db.js';
 
 type Step = { kind: 'page'; limit: number } | { kind: 'insert' } | { kind: 'delete'; pick: number };
 
@@ -15,18 +16,23 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 /** Pages through a table while the steps insert and delete rows between page reads. */
 type PageReader = (state: { cursor: string | null; offset: number }, limit: number) => Promise<{ ids: number[]; hasMore: boolean; cursor: string | null }>;
 
-function walkHolds(makeReader: (db: TempDatabase) => PageReader) {
+// One database for all runs, a fresh tenant per run: the walk sees only its own rows.
+let runs = 0;
+
+function walkHolds(db: Database, makeReader: (db: Database, tenantId: number) => PageReader) {
   return fc.asyncProperty(fc.integer({ min: 0, max: 40 }), fc.array(stepArb, { maxLength: 120 }), async (initial, steps) => {
-    await using db = await tempDatabase();
     const { users } = db;
-    await db.query("INSERT INTO tenants (name) VALUES ('t')");
+    const name = `t${runs++}`;
+    await db.query('INSERT INTO tenants (name) VALUES (?)', [name]);
+    const [tenant] = await db.query<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [name]);
+    const tenantId = Number(tenant?.id);
     let serial = 0;
-    const insert = async () => (await users.insert(1, `u${serial}`, `u${serial++}@t.example`)).id;
+    const insert = async () => (await users.insert(tenantId, `u${serial}`, `u${serial++}@t.example`)).id;
     const start = new Set<number>();
     for (let i = 0; i < initial; i++) start.add(await insert());
     const deleted = new Set<number>();
     const live = new Set(start);
-    const read = makeReader(db);
+    const read = makeReader(db, tenantId);
     const seen: number[] = [];
     const state = { cursor: null as string | null, offset: 0 };
     let done = false;
@@ -38,7 +44,7 @@ function walkHolds(makeReader: (db: TempDatabase) => PageReader) {
         const victims = [...live];
         const victim = victims[step.pick % Math.max(1, victims.length)];
         if (victim !== undefined) {
-          await users.remove(1, victim);
+          await users.remove(tenantId, victim);
           live.delete(victim);
           deleted.add(victim);
         }
@@ -57,30 +63,41 @@ function walkHolds(makeReader: (db: TempDatabase) => PageReader) {
   });
 }
 
-const keyset = (db: TempDatabase): PageReader => {
+const keyset = (db: Database, tenantId: number): PageReader => {
   const codec = createCursorCodec('k'.repeat(32));
+  const scope = `users|${tenantId}`;
   return async (state, limit) => {
-    const after = codec.decode('users|1', state.cursor);
-    const page = toPage(await db.users.page(1, after, limit + 1), limit, (r) => codec.encode('users|1', r.id), (r) => r.id);
+    const after = codec.decode(scope, state.cursor);
+    const page = toPage(await db.users.page(tenantId, after, limit + 1), limit, (r) => codec.encode(scope, r.id), (r) => r.id);
     return { ids: page.data, hasMore: page.hasMore, cursor: page.nextCursor };
   };
 };
 
-const offset = (db: TempDatabase): PageReader => {
+const offset = (db: Database, tenantId: number): PageReader => {
   return async (state, limit) => {
-    const found = await db.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id LIMIT ? OFFSET ?', [limit + 1, state.offset]);
-    const rows = found.map((r) => r.id);
+    const found = await db.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = ? ORDER BY id LIMIT ? OFFSET ?', [
+      tenantId,
+      limit + 1,
+      state.offset,
+    ]);
+    const rows = found.map((r) => Number(r.id));
     return { ids: rows.slice(0, limit), hasMore: rows.length > limit, cursor: null };
   };
 };
 
 describe('pagination under concurrent writes', () => {
+  let db: Awaited<ReturnType<typeof tempDatabase>>;
+  beforeAll(async () => {
+    db = await tempDatabase();
+  });
+  afterAll(() => db[Symbol.asyncDispose]());
+
   it('keyset paging yields no duplicate and skips no row that existed throughout', async () => {
-    await fc.assert(walkHolds(keyset), { numRuns: 150 });
+    await fc.assert(walkHolds(db, keyset), { numRuns: 150 });
   });
 
   it('the same property finds the flaw in OFFSET paging (a test of the test)', async () => {
-    const result = await fc.check(walkHolds(offset), { numRuns: 300, seed: 7 });
+    const result = await fc.check(walkHolds(db, offset), { numRuns: 300, seed: 7 });
     expect(result.failed).toBe(true);
   });
 });
