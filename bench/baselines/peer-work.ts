@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { openDatabase } from '../../server/db/open.js';
-import { createApiKeysRepo } from '../../server/repos/api-keys.js';
-import { createUsersRepo } from '../../server/repos/users.js';
-import { createPaymentsRepo } from '../../server/repos/payments.js';
+import { sqliteApiKeysStatements } from '../../server/repos/sqlite/api-keys.js';
+import { sqliteUsersStatements } from '../../server/repos/sqlite/users.js';
+import { sqlitePaymentsStatements } from '../../server/repos/sqlite/payments.js';
 import { userSchema, type User } from '../../shared/schemas/users.js';
 import { paymentSchema, type CreatePaymentInput, type Payment } from '../../shared/schemas/payments.js';
 
@@ -30,9 +30,9 @@ const RATES: Record<string, number> = { USD: 1, EUR: 0.92, GBP: 0.79, JPY: 151.2
 
 export function peerWork(file = process.env.DATABASE_URL ?? ':memory:') {
   const { sqlite, db } = openDatabase(file);
-  const apiKeys = createApiKeysRepo(db);
-  const users = createUsersRepo(db);
-  const payments = createPaymentsRepo(db);
+  const apiKeys = sqliteApiKeysStatements(db);
+  const users = sqliteUsersStatements(db, db);
+  const payments = sqlitePaymentsStatements(db, db);
   const keys = new LRUCache<string, { caller: Caller | null }>({ max: 10_000, ttl: 5000 });
   const buckets = new Map<number, { tokens: number; at: number }>();
   const findKey = sqlite.prepare<[number, string, string], { fingerprint: string; body: string }>(

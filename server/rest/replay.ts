@@ -22,7 +22,7 @@ export async function replayRest(ctx: Context, auth: AuthInfo, endpoint: Endpoin
   const { req, res, services } = ctx;
   const header = readIdempotencyKey(req.headersDistinct[HEADERS.idempotencyKey]);
   if (header.kind !== 'valid') return false;
-  const row = services.idempotency.find({ tenantId: auth.tenantId, procedure: endpoint.procedure, key: header.key });
+  const row = await services.idempotency.find({ tenantId: auth.tenantId, procedure: endpoint.procedure, key: header.key });
   if (row?.state !== 'done' || row.responseStatus === null || row.responseBody === null) return false;
   if (fingerprint(input) !== row.fingerprint) return false;
 

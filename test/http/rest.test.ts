@@ -46,7 +46,7 @@ function expectDocumented(method: string, pathAndQuery: string, res: Response, t
   if (documented) expect(conformance.check(method, path, res.status, res.headers, text), `${method} ${pathAndQuery} → ${res.status}`).toEqual([]);
 }
 
-const payments = () => (server.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n;
+const payments = async () => Number((await server.services.database.query<{ n: number }>('SELECT count(*) AS n FROM payments'))[0]?.n);
 const payment = (overrides: Record<string, unknown> = {}) => ({ userId: 1, amountCents: 1234, currency: 'EUR', ...overrides });
 const pay = (key: string | null, input: unknown) => rest('/api/payments', { body: input, headers: key === null ? {} : { 'idempotency-key': key } });
 
@@ -76,7 +76,7 @@ describe('REST reads', () => {
       if (!body.hasMore) break;
     }
     expect(cursor).toBeNull();
-    const all = server.services.sqlite.prepare('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id').all() as { id: number }[];
+    const all = (await server.services.database.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id')).map((r) => ({ id: Number(r.id) }));
     expect(seen).toEqual(all.map((u) => u.id));
   });
 
@@ -176,14 +176,14 @@ describe('REST errors as problem details', () => {
 
 describe('REST idempotent payments', () => {
   it('requires an Idempotency-Key, and refuses an invalid one', async () => {
-    const before = payments();
+    const before = await payments();
     expectProblem(await pay(null, payment()), 400, `${TAG}idempotency-key-missing`);
     expectProblem(await pay('bad\u00e9key', payment()), 400, `${TAG}idempotency-key-invalid`);
-    expect(payments()).toBe(before);
+    expect(await payments()).toBe(before);
   });
 
   it('creates once and replays the same bytes with Idempotent-Replayed: true', async () => {
-    const before = payments();
+    const before = await payments();
     const first = await pay('rest-replay-1', payment({ amountCents: 777 }));
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ userId: 1, amountCents: 777, currency: 'EUR' });
@@ -192,31 +192,32 @@ describe('REST idempotent payments', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.text).toBe(first.text);
-    expect(payments()).toBe(before + 1);
+    expect(await payments()).toBe(before + 1);
   });
 
   it('treats a key used on /api then on /trpc as one request with one payment', async () => {
-    const before = payments();
+    const before = await payments();
     const viaRest = await pay('rest-then-trpc', payment({ amountCents: 901 }));
     const viaTrpc = await server.call('payments.create', { method: 'POST', input: payment({ amountCents: 901 }), headers: { 'idempotency-key': 'rest-then-trpc' } });
     expect(viaTrpc.status).toBe(200);
     expect(viaTrpc.headers.get('idempotent-replayed')).toBe('true');
     expect(viaTrpc.body.result?.data).toEqual(viaRest.body);
-    expect(payments()).toBe(before + 1);
+    expect(await payments()).toBe(before + 1);
   });
 
   it('treats a key used on /trpc then on /api as one request with one payment', async () => {
-    const before = payments();
+    const before = await payments();
     const viaTrpc = await server.call('payments.create', { method: 'POST', input: payment({ amountCents: 902 }), headers: { 'idempotency-key': 'trpc-then-rest' } });
     const viaRest = await pay('trpc-then-rest', payment({ amountCents: 902 }));
     expect(viaRest.status).toBe(201);
     expect(viaRest.headers.get('idempotent-replayed')).toBe('true');
     expect(viaRest.text).toBe(JSON.stringify(viaTrpc.body.result?.data));
-    expect(payments()).toBe(before + 1);
+    expect(await payments()).toBe(before + 1);
   });
 
   it('replays a stored business error as the same problem', async () => {
-    const bob = server.services.sqlite.prepare('SELECT id FROM users WHERE tenant_id = 2 ORDER BY id LIMIT 1').get() as { id: number };
+    const [bobRow] = await server.services.database.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 2 ORDER BY id LIMIT 1');
+    const bob = { id: Number(bobRow?.id) };
     const first = await pay('rest-404', payment({ userId: bob.id }));
     expectProblem(first, 404, `${TAG}not-found`);
     const again = await pay('rest-404', payment({ userId: bob.id }));
@@ -234,7 +235,7 @@ describe('REST idempotent payments', () => {
 
   it('answers a key still being processed with 409, Retry-After and retryAfterMs', async () => {
     const input = payment({ amountCents: 55 });
-    const held = server.services.idempotency.claim({ tenantId: 1, procedure: 'payments.create', key: 'rest-in-flight' }, fingerprint(input));
+    const held = await server.services.idempotency.claim({ tenantId: 1, procedure: 'payments.create', key: 'rest-in-flight' }, fingerprint(input));
     expect(held.kind).toBe('claimed');
     try {
       const during = await pay('rest-in-flight', input);
@@ -242,7 +243,7 @@ describe('REST idempotent payments', () => {
       expect(during.headers.get('retry-after')).toBe('1');
       expect(during.body.retryAfterMs).toBe(1000);
     } finally {
-      if (held.kind === 'claimed') server.services.idempotency.release(held.claim);
+      if (held.kind === 'claimed') await server.services.idempotency.release(held.claim);
     }
     expect((await pay('rest-in-flight', input)).status).toBe(201);
   });

@@ -3,7 +3,8 @@ import type { Db } from '../../db/open.js';
 import { apiKeys } from '../../../drizzle/schema.js';
 import type { ApiKeysRepo } from '../repos.js';
 
-export function createSqliteApiKeysRepo(db: Db): ApiKeysRepo {
+/** The API-key look-up on SQLite, synchronous (better-sqlite3). */
+export function sqliteApiKeysStatements(db: Db) {
   const byHash = db
     .select({
       id: apiKeys.id,
@@ -15,5 +16,10 @@ export function createSqliteApiKeysRepo(db: Db): ApiKeysRepo {
     .from(apiKeys)
     .where(and(eq(apiKeys.keyHash, sql.placeholder('hash')), isNull(apiKeys.revokedAt)))
     .prepare();
-  return { byHash: async (hash) => byHash.get({ hash }) };
+  return { byHash: (hash: string) => byHash.get({ hash }) };
+}
+
+export function createSqliteApiKeysRepo(db: Db): ApiKeysRepo {
+  const s = sqliteApiKeysStatements(db);
+  return { byHash: async (hash) => s.byHash(hash) };
 }

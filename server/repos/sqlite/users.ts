@@ -8,11 +8,10 @@ import type { WriteLock } from '../../db/sqlite/write-lock.js';
 const p = sql.placeholder;
 
 /**
- * Users on SQLite. Statements are prepared once (a rebuilt drizzle query
- * costs about 6× more): reads on `read`, writes on `write` inside `lock`
- * (the one writer connection's turn; see write-lock.ts).
+ * The prepared statements behind users on SQLite, synchronous (better-sqlite3):
+ * prepared once, since a rebuilt drizzle query costs about 6× more.
  */
-export function createSqliteUsersRepo(read: Db, write: Db, lock: WriteLock): UsersRepo {
+export function sqliteUsersStatements(read: Db, write: Db) {
   const page = read
     .select()
     .from(users)
@@ -33,19 +32,29 @@ export function createSqliteUsersRepo(read: Db, write: Db, lock: WriteLock): Use
   const remove = write.delete(users).where(and(eq(users.tenantId, p('tenantId')), eq(users.id, p('id')))).prepare();
 
   return {
-    page: async (tenantId, afterId, limit) => page.all({ tenantId, afterId, limit }),
-    byId: async (tenantId, id) => byId.get({ tenantId, id }),
-    insert: (tenantId, name, email) =>
-      lock(() => {
-        try {
-          const row = insert.get({ tenantId, name, email, createdAt: Date.now() });
-          if (!row) throw new Error('insert returned no row');
-          return row;
-        } catch (err) {
-          if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateError(err.message);
-          throw err;
-        }
-      }),
-    remove: (tenantId, id) => lock(() => remove.run({ tenantId, id }).changes),
+    page: (tenantId: number, afterId: number, limit: number) => page.all({ tenantId, afterId, limit }),
+    byId: (tenantId: number, id: number) => byId.get({ tenantId, id }),
+    insert(tenantId: number, name: string, email: string) {
+      try {
+        const row = insert.get({ tenantId, name, email, createdAt: Date.now() });
+        if (!row) throw new Error('insert returned no row');
+        return row;
+      } catch (err) {
+        if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateError(err.message);
+        throw err;
+      }
+    },
+    remove: (tenantId: number, id: number) => remove.run({ tenantId, id }).changes,
+  };
+}
+
+/** Users on SQLite: reads on `read`, writes on `write` inside `lock` (the one writer connection's turn; see write-lock.ts). */
+export function createSqliteUsersRepo(read: Db, write: Db, lock: WriteLock): UsersRepo {
+  const s = sqliteUsersStatements(read, write);
+  return {
+    page: async (tenantId, afterId, limit) => s.page(tenantId, afterId, limit),
+    byId: async (tenantId, id) => s.byId(tenantId, id),
+    insert: (tenantId, name, email) => lock(() => s.insert(tenantId, name, email)),
+    remove: (tenantId, id) => lock(() => s.remove(tenantId, id)),
   };
 }
