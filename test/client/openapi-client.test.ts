@@ -67,17 +67,18 @@ describe('a client generated from /openapi.json (openapi-typescript + openapi-fe
   }, 120_000);
 
   it('pages through every user of the tenant and makes one payment under a key sent twice', async () => {
-    const before = (server.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n;
+    const countPayments = async () => Number((await server.services.database.query<{ n: number }>('SELECT count(*) AS n FROM payments'))[0]?.n);
+    const before = await countPayments();
     const result = await node(['--import', 'tsx', join(dir, 'walk.ts'), server.url, 'demo-alice'], dir);
     expect(result.code, result.output).toBe(0);
     const walk = JSON.parse(result.output) as Walk;
-    const users = server.services.sqlite.prepare('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id').all() as { id: number }[];
+    const users = (await server.services.database.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id')).map((u) => ({ id: Number(u.id) }));
     expect(users.length).toBeGreaterThan(50);
     expect(walk.ids).toEqual(users.map((u) => u.id));
     expect(walk.created.status).toBe(201);
     expect(walk.created.payment.userId).toBe(users[0]?.id);
     expect(walk.replayed).toEqual({ status: 201, header: 'true', payment: walk.created.payment });
-    expect((server.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number }).n).toBe(before + 1);
+    expect(await countPayments()).toBe(before + 1);
     expect(walk.missing).toEqual({ status: 404, type: 'tag:composure,2026:problems/not-found' });
   }, 120_000);
 });
