@@ -12,20 +12,19 @@ function createPayment(server: TestServer, input: unknown) {
   return server.call('payments.create', { method: 'POST', input, headers: { 'idempotency-key': `numbers-${process.pid}-${seq++}` } });
 }
 
-function tenantOf(server: TestServer, name: string): number {
-  return (server.services.sqlite.prepare('SELECT id FROM tenants WHERE name = ?').get(name) as { id: number }).id;
+async function tenantOf(server: TestServer, name: string): Promise<number> {
+  return Number((await server.services.database.query<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [name]))[0]?.id);
 }
 
-/** Rows as a version without the business maximum could have written them. */
-function insertLegacyPayments(server: TestServer, tenant: string, amountCents: number, currency: string, count: number): void {
-  const tenantId = tenantOf(server, tenant);
-  const userId = (server.services.sqlite.prepare('SELECT id FROM users WHERE tenant_id = ? LIMIT 1').get(tenantId) as { id: number }).id;
-  const insert = server.services.sqlite.prepare(
-    'INSERT INTO payments (tenant_id, user_id, amount_cents, currency, created_at) VALUES (?, ?, ?, ?, ?)',
+/** Rows as a version without the business maximum could have written them: `count` copies in one statement. */
+async function insertLegacyPayments(server: TestServer, tenant: string, amountCents: number, currency: string, count: number): Promise<void> {
+  const tenantId = await tenantOf(server, tenant);
+  const [user] = await server.services.database.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = ? LIMIT 1', [tenantId]);
+  await server.services.database.query(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO payments (tenant_id, user_id, amount_cents, currency, created_at) SELECT ?, ?, ?, ?, ? FROM n`,
+    [count, tenantId, Number(user?.id), amountCents, currency, Date.now()],
   );
-  server.services.sqlite.transaction(() => {
-    for (let i = 0; i < count; i++) insert.run(tenantId, userId, amountCents, currency, Date.now());
-  })();
 }
 
 describe('amounts, currencies and totals', () => {
@@ -44,20 +43,21 @@ describe('amounts, currencies and totals', () => {
   });
 
   it('refuses a currency that is not an ISO 4217 code in use with a 400, and stores nothing', async () => {
-    const before = server.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get() as { n: number };
+    const countPayments = () => server.services.database.query('SELECT count(*) AS n FROM payments');
+    const before = await countPayments();
     for (const currency of ['XYZ', 'XTS', 'eur', 'EURO', '']) {
       const res = await createPayment(server, { userId: 1, amountCents: 100, currency });
       expect(res.status, currency).toBe(400);
       expect(res.body.error?.data.zodIssues).toEqual([expect.objectContaining({ path: ['currency'] })]);
     }
-    expect(server.services.sqlite.prepare('SELECT count(*) AS n FROM payments').get()).toEqual(before);
+    expect(await countPayments()).toEqual(before);
     for (const currency of ['USD', 'JPY', 'CHF', 'AED', 'XOF']) {
       expect((await createPayment(server, { userId: 1, amountCents: 100, currency })).status, currency).toBe(200);
     }
   });
 
   it('totals two payments of 2^53−1 written before the maximum existed exactly, as a string of digits, instead of a 500', async () => {
-    insertLegacyPayments(server, 'bob', Number.MAX_SAFE_INTEGER, 'SEK', 2);
+    await insertLegacyPayments(server, 'bob', Number.MAX_SAFE_INTEGER, 'SEK', 2);
     const res = await server.call('stats.summary', { input: {}, key: 'demo-bob' });
     expect(res.status).toBe(200);
     const totals = (res.body.result?.data as { totalsByCurrency: Record<string, unknown> }).totalsByCurrency;
@@ -67,7 +67,7 @@ describe('amounts, currencies and totals', () => {
   });
 
   it('keeps a total exact past 2^63 cents, where SQLite’s own SUM would overflow', async () => {
-    insertLegacyPayments(server, 'bob', Number.MAX_SAFE_INTEGER, 'NOK', 1100);
+    await insertLegacyPayments(server, 'bob', Number.MAX_SAFE_INTEGER, 'NOK', 1100);
     const res = await server.call('stats.summary', { input: {}, key: 'demo-bob' });
     expect(res.status).toBe(200);
     const totals = (res.body.result?.data as { totalsByCurrency: Record<string, unknown> }).totalsByCurrency;
