@@ -18,12 +18,22 @@ export function dataOfTrpcBody(body: string): string {
   return JSON.stringify((JSON.parse(body) as { result: { data: unknown } }).result.data);
 }
 
+const OPEN_BYTES = Buffer.from(TRPC_RESULT_OPEN);
+const CLOSE_BYTES = Buffer.from(TRPC_RESULT_CLOSE);
+
+/** `dataOfTrpcBody` for a cache entry's bytes: a view into them, no copy; null when they are not the envelope. */
+export function dataBytesOfTrpcBody(body: Buffer): Buffer | null {
+  const end = body.length - CLOSE_BYTES.length;
+  if (end < OPEN_BYTES.length || !body.subarray(0, OPEN_BYTES.length).equals(OPEN_BYTES) || !body.subarray(end).equals(CLOSE_BYTES)) return null;
+  return body.subarray(OPEN_BYTES.length, end);
+}
+
 /**
  * A REST success: the procedure's output as the body. A 304 the cache
  * middleware decided on (server/cache/response-headers.ts makeNotModified)
  * goes out without one (RFC 9110 §15.4.5).
  */
-export function sendRestResult(res: ServerResponse, status: number, json: string): void {
+export function sendRestResult(res: ServerResponse, status: number, json: string | Buffer): void {
   if (res.statusCode === 304) {
     res.end();
     return;

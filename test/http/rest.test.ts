@@ -92,7 +92,9 @@ describe('REST reads', () => {
   it('shares cache entries with /trpc for the same input, with ETag, Cache-Status and a 304', async () => {
     const trpc = await server.call('payments.list', { input: { limit: 3, userId: 2 } });
     expect(trpc.headers.get('cache-status')).toBe('composure; fwd=miss; stored');
+    const fastHits = server.services.cache.counters.fastPathHits;
     const res = await rest('/api/payments?userId=2&limit=3');
+    expect(server.services.cache.counters.fastPathHits).toBe(fastHits + 1);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-status')).toBe('composure; hit');
     expect(res.headers.get('etag')).toBe(trpc.headers.get('etag'));
@@ -102,6 +104,34 @@ describe('REST reads', () => {
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
     expect(again.headers.get('content-type')).toBeNull();
+  });
+
+  it('answers a hit on its fast path with the bytes and headers the middleware gives with CACHE_FAST_PATH=false', async () => {
+    // One cursor secret, so both servers write the same bytes.
+    const CURSOR_SECRET = 'rest-fast-path-parity-secret-0123456789';
+    await using fast = await startTestServer({ CURSOR_SECRET });
+    await using slow = await startTestServer({ CURSOR_SECRET, CACHE_FAST_PATH: 'false' });
+    const headers = { authorization: 'Bearer demo-alice' };
+    const answers = [];
+    for (const base of [fast.url, slow.url]) {
+      await fetch(`${base}/api/users?limit=3&cursor=`, { headers });
+      const hit = await fetch(`${base}/api/users?limit=3`, { headers });
+      const etag = hit.headers.get('etag') ?? '';
+      const notModified = await fetch(`${base}/api/users?limit=3`, { headers: { ...headers, 'if-none-match': etag } });
+      const names = (r: Response) => [...r.headers.keys()].filter((n) => !['date', 'x-request-id', 'ratelimit'].includes(n)).sort();
+      answers.push({
+        status: hit.status,
+        text: await hit.text(),
+        names: names(hit),
+        cacheStatus: hit.headers.get('cache-status'),
+        notModified: { status: notModified.status, text: await notModified.text(), names: names(notModified) },
+      });
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(fast.services.cache.counters.fastPathHits).toBe(2);
+    expect(slow.services.cache.counters.fastPathHits).toBe(0);
+    expect(answers[0]?.cacheStatus).toBe('composure; hit');
+    expect(answers[0]?.notModified.status).toBe(304);
   });
 
   it('ignores unknown query parameters, so they neither fail nor split the cache', async () => {
