@@ -25,6 +25,11 @@ export interface Endpoint {
   queryParams: string[];
   /** Matches the request path; the groups are the path parameters, still percent-encoded. */
   pattern: RegExp;
+  /**
+   * A create's `Location` (RFC 9110 §10.2.2): the GET route at `<path>/{id}`,
+   * when there is one, filled with the output's `id`.
+   */
+  location?: string;
 }
 
 /*
@@ -90,7 +95,18 @@ function endpointsOf(router: { _def: { procedures: object } }): Endpoint[] {
     const endpoint = endpointOf(path, procedure._def);
     if (endpoint) endpoints.push(endpoint);
   }
+  for (const create of endpoints.filter((e) => e.route.status === 201)) {
+    const item = `${create.route.path}/{id}`;
+    if (endpoints.some((e) => e.route.method === 'GET' && e.route.path === item)) create.location = item;
+  }
   return endpoints;
+}
+
+/** The Location of a create's answer, from its output (`{ id, … }`), or undefined. */
+export function locationOf(endpoint: Endpoint, output: unknown): string | undefined {
+  if (endpoint.location === undefined || output === null || typeof output !== 'object' || !('id' in output)) return undefined;
+  const { id } = output;
+  return typeof id === 'number' || typeof id === 'string' ? endpoint.location.replace('{id}', encodeURIComponent(String(id))) : undefined;
 }
 
 /** Every REST route of the router, built once: a bad declaration fails at start, not in a request. */

@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import { createCallerFactory } from '../trpc.js';
 import { sendRestResult } from './answer.js';
 import { serveRestHit } from './cache-hit.js';
-import { endpoints, type Endpoint } from './endpoints.js';
+import { endpoints, locationOf, type Endpoint } from './endpoints.js';
 import { bodyInput, queryInput, type InputResult } from './input.js';
 import { localProblem, sendErrorProblem, sendProblem } from './problem.js';
 import { PROBLEM_TYPES } from './problem-types.js';
@@ -100,5 +100,7 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse, servic
   } catch (cause) {
     return fail(cause, input);
   }
+  const location = locationOf(endpoint, data);
+  if (location !== undefined) res.setHeader('location', location);
   sendRestResult(res, endpoint.route.status ?? 200, JSON.stringify(data));
 }

@@ -92,6 +92,7 @@ function successResponse(endpoint: Endpoint) {
     });
   }
   if (endpoint.type === 'mutation') headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');
+  if (endpoint.location !== undefined) headers.Location = { ...header(`The new resource, \`${endpoint.location}\` (RFC 9110 §10.2.2).`), required: true };
   return {
     description: endpoint.route.status === 201 ? 'Created: the new resource.' : 'The procedure\'s output.',
     headers,

@@ -5,7 +5,7 @@ import { applyRateLimit } from '../http/apply-rate-limit.js';
 import { fingerprint } from '../idempotency/fingerprint.js';
 import { readIdempotencyKey } from '../idempotency/key-header.js';
 import { dataOfTrpcBody, sendRestResult } from './answer.js';
-import type { Endpoint } from './endpoints.js';
+import { locationOf, type Endpoint } from './endpoints.js';
 import { problemOf, sendProblem, type ErrorShape } from './problem.js';
 
 /**
@@ -36,7 +36,10 @@ export async function replayRest(ctx: Context, auth: AuthInfo, endpoint: Endpoin
   services.metrics.idempotentReplays.inc();
   res.setHeader(HEADERS.idempotentReplayed, 'true');
   if (row.responseStatus < 400) {
-    sendRestResult(res, endpoint.route.status ?? 200, dataOfTrpcBody(row.responseBody));
+    const json = dataOfTrpcBody(row.responseBody);
+    const location = endpoint.location === undefined ? undefined : locationOf(endpoint, JSON.parse(json));
+    if (location !== undefined) res.setHeader('location', location);
+    sendRestResult(res, endpoint.route.status ?? 200, json);
   } else {
     sendProblem(res, problemOf((JSON.parse(row.responseBody) as { error: ErrorShape }).error));
   }

@@ -200,6 +200,8 @@ describe('REST errors as problem details', () => {
     const created = await rest('/api/users', { body: user });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'Rest Dup', email: 'rest-dup@example.com' });
+    expect(created.headers.get('location')).toBe(`/api/users/${String(created.body.id)}`);
+    expect((await rest(created.headers.get('location') ?? '')).body).toEqual(created.body);
     expectProblem(await rest('/api/users', { body: user }), 409, `${TAG}duplicate`);
   });
 });
