@@ -1,3 +1,5 @@
+import { parseHttpDate } from './http-date.js';
+
 /**
  * Reads a Retry-After field value as a delay in milliseconds from `now`.
  * The value is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3); a
@@ -16,11 +18,9 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const text = value.trim();
   // delay-seconds = 1*DIGIT (RFC 9110 §10.2.3): no sign, no fraction.
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms, all of which Date.parse reads.
-  // Requiring a letter keeps bare numbers such as "1.5" or "-1" from being read as dates.
-  if (!/[A-Za-z]/.test(text)) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
+  // HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms, all GMT.
+  const at = parseHttpDate(text, now);
+  if (at === undefined) return undefined;
   return Math.max(0, at - now);
 }
 

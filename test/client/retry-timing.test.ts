@@ -17,7 +17,7 @@ describe('parseRetryAfter', () => {
 
   it('reads the obsolete RFC 850 and asctime date forms', () => {
     expect(parseRetryAfter('Wednesday, 21-Oct-15 07:28:05 GMT', NOW)).toBe(5_000);
-    expect(parseRetryAfter('Wed Oct 21 07:28:07 2015', NOW)).toBeDefined();
+    expect(parseRetryAfter('Wed Oct 21 07:28:07 2015', NOW)).toBe(7_000);
   });
 
   it('treats a date in the past as no wait', () => {
