@@ -124,6 +124,22 @@ describe('mismatches and scoping', () => {
     await create('shared-key-2', payment({ amountCents: 5000 }));
     expect(bobWithAliceInput.status).toBe(404);
   });
+
+  it("never replays alice's stored answer to bob, even for the same key string and the same input", async () => {
+    // Alice first, so a look-up that ignored the tenant would find her row and replay it.
+    const input = payment({ amountCents: 6100 });
+    const alice = await create('tenant-first', input);
+    expect(alice.status).toBe(200);
+    const bob = await create('tenant-first', input, { apiKey: 'demo-bob' });
+    expect(bob.headers.get('idempotent-replayed')).toBeNull();
+    // Alice's user is not bob's: his own first attempt is a 404, and it is stored as his answer.
+    expect(bob.status).toBe(404);
+    expect(bob.text).not.toBe(alice.text);
+    expect(storedKey('tenant-first', 2)).toEqual({ state: 'done', status: 404 });
+    const bobAgain = await create('tenant-first', input, { apiKey: 'demo-bob' });
+    expect(bobAgain.headers.get('idempotent-replayed')).toBe('true');
+    expect(bobAgain.text).toBe(bob.text);
+  });
 });
 
 describe('what is not stored', () => {
@@ -155,6 +171,27 @@ describe('what is not stored', () => {
     });
     expect(res.status).toBe(400);
     expect(await storedKey('deep-1')).toBeUndefined();
+  });
+
+  it('writes no payment when storing the key fails: the effect and the key commit in one transaction', async () => {
+    const before = payments();
+    // The key's row is written last; a trigger failing it must take the payment down with it.
+    server.services.sqlite.exec(
+      "CREATE TRIGGER fail_key_insert BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'key store failed'); END",
+    );
+    let failed: CallResult;
+    try {
+      failed = await create('key-store-fails', payment({ amountCents: 4711 }));
+    } finally {
+      server.services.sqlite.exec('DROP TRIGGER fail_key_insert');
+    }
+    expect(failed.status).toBe(500);
+    expect(payments()).toBe(before);
+    expect(storedKey('key-store-fails')).toBeUndefined();
+    const retry = await create('key-store-fails', payment({ amountCents: 4711 }));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(payments()).toBe(before + 1);
   });
 
   it('rolls the effect back and frees the key after an unexpected error', async () => {
