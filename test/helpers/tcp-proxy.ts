@@ -1,12 +1,17 @@
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-export type ProxyMode = 'pass' | 'refuse' | 'blackhole';
+export type ProxyMode = 'pass' | 'refuse' | 'blackhole' | 'stall';
 
 export interface TcpProxy {
   port: number;
   url(scheme: string): string;
-  /** pass: forward; refuse: drop every connection at once; blackhole: accept and never answer (a hung peer). */
+  /**
+   * pass: forward; refuse: drop every connection at once; blackhole: accept
+   * and never answer (a hung peer); stall: keep every connection open and
+   * forward requests, but drop the replies (a peer that stopped answering
+   * mid-conversation, which TCP never reports).
+   */
   setMode(mode: ProxyMode): void;
   close(): Promise<void>;
 }
@@ -26,7 +31,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     if (mode === 'blackhole') return void client.resume();
     const upstream = connect(targetPort, targetHost);
     track(upstream);
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => {
+      if (mode !== 'stall') client.write(chunk);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -37,7 +45,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     url: (scheme) => `${scheme}://127.0.0.1:${port}`,
     setMode(next) {
       mode = next;
-      if (next !== 'pass') for (const s of sockets) s.destroy();
+      if (next === 'refuse' || next === 'blackhole') for (const s of sockets) s.destroy();
     },
     async close() {
       for (const s of sockets) s.destroy();

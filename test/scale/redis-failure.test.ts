@@ -79,3 +79,45 @@ describe.skipIf(!REDIS_URL)('when Redis fails', () => {
     expect(await waitReady(s.url)).toBe(200);
   });
 });
+
+describe.skipIf(!REDIS_URL)('when Redis holds the connection open and stops replying', () => {
+  // The promise is "no request waits more than REDIS_TIMEOUT_MS" for Redis.
+  // The margin is for a loaded machine. A timeout applied many times over,
+  // or not at all, waits until the connection watchdog gives up on its ping
+  // (1 to 1.5 s after the stall), far past the bound.
+  const REDIS_TIMEOUT_MS = 100;
+  const MARGIN_MS = 500;
+
+  async function stalledServer(env: Record<string, string> = {}): Promise<TestServer> {
+    proxy = await startTcpProxy(redisPort);
+    server = await startTestServer({
+      REDIS_URL: proxy.url('redis'),
+      REDIS_PREFIX: (prefix = `test:${randomUUID()}:`),
+      REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS),
+      RATE_LIMIT_BURST: '1000',
+      ...env,
+    });
+    expect(await waitReady(server.url)).toBe(200);
+    proxy.setMode('stall');
+    return server;
+  }
+
+  it('answers rate-limited requests within REDIS_TIMEOUT_MS from the local bucket', async () => {
+    const s = await stalledServer();
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await timed(() => s.call('users.byId', { input: { id: 1 + i } })));
+    expect(results.map((r) => r.value.status)).toEqual([200, 200, 200]);
+    expect(results[0]?.value.headers.get('ratelimit')).toMatch(/r=\d+/);
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(REDIS_TIMEOUT_MS + MARGIN_MS);
+  });
+
+  it('computes a shared-level answer locally within REDIS_TIMEOUT_MS', async () => {
+    // Without the limiter, the shared cache level is the only Redis call on the path.
+    const s = await stalledServer({ RATE_LIMIT_ENABLED: 'false' });
+    const alice = await timed(() => s.call('stats.summary'));
+    const bob = await timed(() => s.call('stats.summary', { key: 'demo-bob' }));
+    expect([alice.value.status, bob.value.status]).toEqual([200, 200]);
+    expect(alice.value.headers.get('ratelimit')).toBeNull();
+    expect(Math.max(alice.ms, bob.ms)).toBeLessThan(REDIS_TIMEOUT_MS + MARGIN_MS);
+  });
+});
