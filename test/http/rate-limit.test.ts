@@ -64,4 +64,41 @@ describe('rate limits over HTTP', () => {
     expect(valid.status).toBe(429);
     expect(Number(valid.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
+
+  it('carries the RateLimit headers on error answers too: 404, 400 and 422 each take their token', async () => {
+    server = await startTestServer({ RATE_LIMIT_BURST: '10', RATE_LIMIT_PER_SECOND: '0.1' });
+    const notFound = await server.call('users.byId', { input: { id: 999_999 } });
+    const invalid = await server.call('users.byId', { input: { id: 'one' } });
+    const payment = { userId: 1, amountCents: 100, currency: 'EUR' };
+    const post = (input: unknown) => server!.call('payments.create', { method: 'POST', input, headers: { 'idempotency-key': 'rl-422' } });
+    const first = await post(payment);
+    const reused = await post({ ...payment, amountCents: 200 });
+    expect([notFound.status, invalid.status, first.status, reused.status]).toEqual([404, 400, 200, 422]);
+    for (const res of [notFound, invalid, reused]) {
+      expect(res.headers.get('ratelimit-policy')).toBe('"default";q=10;w=100');
+      expect(res.headers.get('retry-after')).toBeNull();
+    }
+    expect([notFound, invalid, first, reused].map((r) => /r=(\d+)/.exec(r.headers.get('ratelimit') ?? '')?.[1])).toEqual(['9', '8', '7', '6']);
+  });
+
+  it('sends no 429 and no RateLimit headers with RATE_LIMIT_ENABLED=false, on every path', async () => {
+    server = await startTestServer({ RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SECOND: '0.01' });
+    const s = server;
+    const payment = { userId: 1, amountCents: 100, currency: 'EUR' };
+    const results = [
+      // The adapter, then the cache fast path for the same query.
+      ...(await Promise.all([1, 2, 3].map(() => s.call('users.byId', { input: { id: 1 } })))),
+      await s.call('users.byId', { input: { id: 1 } }),
+      await s.call('stats.summary'),
+      // A keyed write, then its replay through the replay fast path.
+      await s.call('payments.create', { method: 'POST', input: payment, headers: { 'idempotency-key': 'rl-off' } }),
+      await s.call('payments.create', { method: 'POST', input: payment, headers: { 'idempotency-key': 'rl-off' } }),
+    ];
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+    expect(results.at(-1)?.headers.get('idempotent-replayed')).toBe('true');
+    for (const r of results) {
+      expect(r.headers.get('ratelimit')).toBeNull();
+      expect(r.headers.get('ratelimit-policy')).toBeNull();
+    }
+  });
 });
