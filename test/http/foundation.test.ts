@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCursorPayload, encodeCursorPayload } from '../../shared/cursor.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -123,7 +124,23 @@ describe('cursor pagination over HTTP', () => {
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   });
 
-  it('answers 400 for a tampered cursor', async () => {
+  it('answers 400 for a cursor whose well-formed position was changed under the old signature', async () => {
+    const first = await server.call('users.list', { input: { limit: 2 } });
+    const cursor = (first.body.result?.data as { nextCursor: string }).nextCursor;
+    const [payload, mac] = cursor.split('.') as [string, string];
+    const position = decodeCursorPayload(payload);
+    expect(position).not.toBeNull();
+    // A valid payload, skipping ten rows ahead, with the MAC of the original.
+    const forged = `${encodeCursorPayload({ ...position!, k: position!.k + 10 })}.${mac}`;
+    const res = await server.call('users.list', { input: { limit: 2, cursor: forged } });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toMatch(/Invalid cursor: signature mismatch/);
+    expect(res.body.error?.data.reason).toBe('invalid_cursor');
+    // The untouched cursor still works: only the forgery was refused.
+    expect((await server.call('users.list', { input: { limit: 2, cursor } })).status).toBe(200);
+  });
+
+  it('answers 400 for a cursor that is not even well formed', async () => {
     const first = await server.call('users.list', { input: { limit: 2 } });
     const cursor = (first.body.result?.data as { nextCursor: string }).nextCursor;
     const tampered = `${cursor.slice(0, 5)}${cursor[5] === 'A' ? 'B' : 'A'}${cursor.slice(6)}`;

@@ -105,14 +105,17 @@ describe.skipIf(!REDIS_URL)('redis rate-limit store', () => {
   });
 
   it('counts down like the memory store and rejects with the wait for a token', async () => {
-    const store = createRedisRateLimitStore({ redis, prefix: fresh(), fallback: createMemoryRateLimitStore() });
+    const store = createRedisRateLimitStore({ redis, prefix: fresh(), timeoutMs: 5_000, fallback: createMemoryRateLimitStore() });
+    // One token per 100 s: the milliseconds between takes refill next to nothing.
+    const slow: BucketPlan = { burst: 5, perSecond: 0.01, name: 'default' };
     const decisions: RateLimitDecision[] = [];
-    for (let i = 0; i < 6; i++) decisions.push(await store.take('k', plan));
+    for (let i = 0; i < 6; i++) decisions.push(await store.take('k', slow));
     expect(decisions.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
     const rejected = decisions[5];
     expect(rejected).toMatchObject({ allowed: false, remaining: 0, limit: 5 });
-    expect(rejected?.retryAfterMs).toBeGreaterThan(0);
-    expect(rejected?.retryAfterMs).toBeLessThanOrEqual(50);
+    // 100 000 ms for a whole token, less what refilled while the takes ran (exact values: the property below).
+    expect(rejected?.retryAfterMs).toBeGreaterThan(90_000);
+    expect(rejected?.retryAfterMs).toBeLessThanOrEqual(100_000);
   });
 
   it('admits a retry made retryAfterMs later', async () => {
