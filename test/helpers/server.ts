@@ -30,16 +30,23 @@ export interface CallResult {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'composure-test-'));
   const dbFile = join(dir, 'test.db');
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    DATABASE_URL: dbFile,
-    SEED_USERS: '50',
-    LOG_LEVEL: 'silent',
-    RATES_SIMULATOR_PORT: '0',
-    ...env,
-  });
-  const server = await startServer(config);
+  let server: RunningServer;
+  try {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      DATABASE_URL: dbFile,
+      SEED_USERS: '50',
+      LOG_LEVEL: 'silent',
+      RATES_SIMULATOR_PORT: '0',
+      ...env,
+    });
+    server = await startServer(config);
+  } catch (err) {
+    // A start that fails (a bad env in a test, a port taken) must not leave its folder behind.
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const close = async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

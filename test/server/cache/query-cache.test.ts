@@ -152,21 +152,30 @@ describe('query cache: load', () => {
   });
 
   it('counts the lifetime of pre-aged data from when it was produced', async () => {
-    const { cache } = makeCache();
-    const p = policy({ ttlMs: 1000 });
-    const key = keyOf(cache, p, 1, {});
-    const expired = await cache.load(key, p, 1, async (hints) => {
-      hints.storedAt = Date.now() - 1500;
-      return 1;
-    });
-    expect(expired.kind).toBe('not-stored');
-    await cache.load(key, p, 1, async (hints) => {
-      hints.storedAt = Date.now() - 700;
-      return 1;
-    });
-    expect(cache.get(key)).toBeDefined();
-    await new Promise((r) => setTimeout(r, 400));
-    expect(cache.get(key)).toBeUndefined();
+    // The clock is faked, timers too (lru-cache memoizes its clock for a millisecond on a timer).
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'], now: Date.UTC(2026, 5, 1) });
+    try {
+      const { cache } = makeCache();
+      const p = policy({ ttlMs: 1000 });
+      const key = keyOf(cache, p, 1, {});
+      const expired = await cache.load(key, p, 1, async (hints) => {
+        hints.storedAt = Date.now() - 1500;
+        return 1;
+      });
+      expect(expired.kind).toBe('not-stored');
+      await cache.load(key, p, 1, async (hints) => {
+        hints.storedAt = Date.now() - 700;
+        return 1;
+      });
+      // Produced 700 ms ago with a TTL of 1000 ms: 300 ms left, not 1000.
+      expect(cache.get(key)).toBeDefined();
+      vi.advanceTimersByTime(299);
+      expect(cache.get(key)).toBeDefined();
+      vi.advanceTimersByTime(2);
+      expect(cache.get(key)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

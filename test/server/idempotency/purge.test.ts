@@ -19,13 +19,13 @@ afterEach(async () => {
   await db[Symbol.asyncDispose]();
 });
 
-function start(intervalMs = 60_000): IdempotencyService {
+function start(intervalMs = 60_000, purgeBatchSize: number | null = 100): IdempotencyService {
   service = createIdempotency({
     database: db,
     config: { IDEMPOTENCY_TTL_MS: DAY, IDEMPOTENCY_LOCK_MS: 30_000, IDEMPOTENCY_PURGE_INTERVAL_MS: intervalMs },
     log: pino({ level: 'silent' }),
     now: () => now,
-    purgeBatchSize: 100,
+    ...(purgeBatchSize === null ? {} : { purgeBatchSize }),
   });
   return service;
 }
@@ -50,6 +50,15 @@ describe('idempotency purge', () => {
     const report = await start().purgeExpired();
     expect(report).toEqual({ deleted: 250, batches: 3 });
     expect(keys()).toEqual(['young-0', 'young-1', 'young-2']);
+  });
+
+  it('deletes 500 rows per statement by default', async () => {
+    insertRows(1_001, { createdAt: now - DAY - 1, prefix: 'old' });
+    // 500 + 500 + 1 (the server passes no size): a batch short of the size ends the run.
+    expect(await start(60_000, null).purgeExpired()).toEqual({ deleted: 1_001, batches: 3 });
+    insertRows(1_000, { createdAt: now - DAY - 1, prefix: 'again' });
+    // 500 + 500 + an empty batch that finds nothing more.
+    expect(await service!.purgeExpired()).toEqual({ deleted: 1_000, batches: 3 });
   });
 
   it('deletes an expired in_flight row an older version left once past the lock, but not one still inside it', async () => {
