@@ -13,10 +13,9 @@ export default {
     'server/pagination/cursor-codec.ts',
     'server/cache/{canonical-input,tag-index,etag}.ts',
     'server/stores/{memory-rate-limit,redis-rate-limit}.ts',
-    'server/idempotency/{commit,fingerprint,key-header,store}.ts',
-    'server/http/{idempotent-replay,rate-limit-headers}.ts',
+    'server/idempotency/{fingerprint,key-header,store}.ts',
+    'server/http/rate-limit-headers.ts',
     'client/internals/{retry-timing,http-date}.ts',
-    'client/links/{idempotency,retry-after}.ts',
   ],
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants) need the whole suite per mutant.
