@@ -13,7 +13,7 @@ export default {
     'server/pagination/cursor-codec.ts',
     'server/cache/{canonical-input,tag-index,etag}.ts',
     'server/stores/{memory-rate-limit,redis-rate-limit}.ts',
-    'server/idempotency/{fingerprint,key-header,store}.ts',
+    'server/idempotency/{fingerprint,key-header,sqlite-store}.ts',
     'server/http/rate-limit-headers.ts',
     'client/internals/{retry-timing,http-date}.ts',
   ],

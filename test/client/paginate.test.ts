@@ -32,8 +32,8 @@ async function rawWalk<T>(procedure: string, input: Record<string, unknown>): Pr
 }
 
 /** What the database holds, read without the API: unique ids, ascending. */
-function directIds(sql: string): number[] {
-  return (server.services.sqlite.prepare(sql).all() as Array<{ id: number }>).map((r) => r.id);
+async function directIds(sql: string): Promise<number[]> {
+  return (await server.services.database.query<{ id: number }>(sql)).map((r) => Number(r.id));
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -47,17 +47,17 @@ describe('paginate', () => {
     const viaSdk = await collect(paginate(client.users.list, { limit: 17 }));
     const viaRaw = await rawWalk<User>('users.list', { limit: 17 });
     expect(viaSdk).toEqual(viaRaw);
-    expect(viaSdk.map((u) => u.id)).toEqual(directIds('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id'));
+    expect(viaSdk.map((u) => u.id)).toEqual(await directIds('SELECT id FROM users WHERE tenant_id = 1 ORDER BY id'));
     expect(viaSdk).toHaveLength(130);
   });
 
   it('keeps filters on every page', async () => {
     // The user with the most payments, so the walk spans several pages.
-    const [userId] = directIds('SELECT user_id AS id FROM payments WHERE tenant_id = 1 GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1');
+    const [userId] = await directIds('SELECT user_id AS id FROM payments WHERE tenant_id = 1 GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1');
     const viaSdk = await collect(paginate(client.payments.list, { limit: 1, userId: userId! }));
     const viaRaw = await rawWalk<{ id: number; userId: number }>('payments.list', { limit: 1, userId });
     expect(viaSdk.map((p) => p.id)).toEqual(viaRaw.map((p) => p.id));
-    const expected = directIds(`SELECT id FROM payments WHERE tenant_id = 1 AND user_id = ${Number(userId)} ORDER BY id`);
+    const expected = await directIds(`SELECT id FROM payments WHERE tenant_id = 1 AND user_id = ${Number(userId)} ORDER BY id`);
     expect(expected.length).toBeGreaterThan(1);
     expect(viaSdk.map((p) => p.id)).toEqual(expected);
   });

@@ -135,7 +135,7 @@ describe('mismatches and scoping', () => {
     // Alice's user is not bob's: his own first attempt is a 404, and it is stored as his answer.
     expect(bob.status).toBe(404);
     expect(bob.text).not.toBe(alice.text);
-    expect(storedKey('tenant-first', 2)).toEqual({ state: 'done', status: 404 });
+    expect(await storedKey('tenant-first', 2)).toEqual({ state: 'done', status: 404 });
     const bobAgain = await create('tenant-first', input, { apiKey: 'demo-bob' });
     expect(bobAgain.headers.get('idempotent-replayed')).toBe('true');
     expect(bobAgain.text).toBe(bob.text);
@@ -174,24 +174,25 @@ describe('what is not stored', () => {
   });
 
   it('writes no payment when storing the key fails: the effect and the key commit in one transaction', async () => {
-    const before = payments();
+    const { database } = server.services;
+    const before = await payments();
     // The key's row is written last; a trigger failing it must take the payment down with it.
-    server.services.sqlite.exec(
+    await database.query(
       "CREATE TRIGGER fail_key_insert BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'key store failed'); END",
     );
     let failed: CallResult;
     try {
       failed = await create('key-store-fails', payment({ amountCents: 4711 }));
     } finally {
-      server.services.sqlite.exec('DROP TRIGGER fail_key_insert');
+      await database.query('DROP TRIGGER fail_key_insert');
     }
     expect(failed.status).toBe(500);
-    expect(payments()).toBe(before);
-    expect(storedKey('key-store-fails')).toBeUndefined();
+    expect(await payments()).toBe(before);
+    expect(await storedKey('key-store-fails')).toBeUndefined();
     const retry = await create('key-store-fails', payment({ amountCents: 4711 }));
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(payments()).toBe(before + 1);
+    expect(await payments()).toBe(before + 1);
   });
 
   it('rolls the effect back and frees the key after an unexpected error', async () => {
