@@ -48,6 +48,15 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(1).default(10_000),
   // Origins whose pages may call the API from a browser; unset: local pages in development, none otherwise.
   CORS_ORIGINS: corsOriginsSchema.optional(),
+  // Admission control (server/admission): shed what cannot start in time, fairly, before any work.
+  ADMISSION_ENABLED: bool.default(true),
+  // A fixed concurrency limit; unset, the limit adapts between the two bounds below (Gradient2).
+  ADMISSION_LIMIT: int(1).optional(),
+  ADMISSION_MIN_LIMIT: int(1).default(8),
+  ADMISSION_MAX_LIMIT: int(1).default(64),
+  ADMISSION_QUEUE_SIZE: int(0).default(128),
+  ADMISSION_QUEUE_TIMEOUT_MS: int(0).default(100),
+  ADMISSION_RETRY_AFTER_S: int(1).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -25,6 +25,7 @@ import { createRedisSharedLevel } from './cache/shared-level.js';
 import { proceduresOf } from './cache/policy.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { appRouter } from './routers/app.js';
+import { createAdmission, type Admission } from './admission/index.js';
 
 /** Everything a request may use, built once per server. */
 export interface Services {
@@ -43,6 +44,8 @@ export interface Services {
   bus: EventBus;
   idempotency: IdempotencyService;
   cache: QueryCache;
+  /** Admission control in front of every route that works; null when ADMISSION_ENABLED=false. */
+  admission: Admission | null;
   /** Prometheus metrics (`GET /metrics`); `metrics.idempotentReplays.inc()` counts a replay. */
   metrics: Metrics;
   rates: ReturnType<typeof createRatesService>;
@@ -114,7 +117,10 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       })
     : undefined;
   const cache = createQueryCache({ config, bus, log, procedures, ...(shared ? { shared } : {}) });
-  const metrics = createMetrics({ procedures: Object.keys(procedures), cache, ratesProvider });
+  const admission = config.ADMISSION_ENABLED
+    ? createAdmission({ config, tenantOf: (authorization) => authenticate.peek(authorization)?.toString() })
+    : null;
+  const metrics = createMetrics({ procedures: Object.keys(procedures), cache, ratesProvider, admission });
 
   return {
     config,
@@ -137,6 +143,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     bus,
     idempotency,
     cache,
+    admission,
     metrics,
     rates,
     ratesProvider,
@@ -150,6 +157,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       ...(development && simulator ? { '/simulator/mode': simulatorControl(simulator) } : {}),
     },
     async close() {
+      admission?.close();
       await idempotency.close();
       await cache.close();
       await simulator?.close();

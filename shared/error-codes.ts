@@ -50,4 +50,6 @@ export const ERROR_REASONS = {
   rateLimited: 'rate_limited',
   invalidCursor: 'invalid_cursor',
   upstreamUnavailable: 'upstream_unavailable',
+  /** 503 from admission control: the server is at capacity; wait as Retry-After says. */
+  overloaded: 'overloaded',
 } as const;

@@ -11,4 +11,13 @@ import { leanPath } from './lean-path.js';
  */
 export type FastPath = (req: IncomingMessage, res: ServerResponse, services: Services) => boolean | Promise<boolean>;
 
-export const fastPaths: readonly FastPath[] = [idempotentReplay, cacheFastPath, leanPath];
+/**
+ * Tried before admission control: cache hits and their 304s cost a key
+ * hash and two map lookups, never the database (an unknown key's one
+ * look-up is cached, and failures are limited per address), so they are
+ * never shed and never wait behind expensive requests.
+ */
+export const cheapPaths: readonly FastPath[] = [cacheFastPath];
+
+/** Tried after admission: they read the database or run procedures. */
+export const fastPaths: readonly FastPath[] = [idempotentReplay, leanPath];

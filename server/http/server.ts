@@ -5,7 +5,7 @@ import { createContext, type Context } from '../context.js';
 import type { Services } from '../services.js';
 import { cors } from './cors.js';
 import { edgeGuards } from './edge/guards.js';
-import { fastPaths } from './fast-paths.js';
+import { cheapPaths, fastPaths } from './fast-paths.js';
 import { healthz, readyz } from './health.js';
 import { requestId } from './request-id.js';
 import { sendJson } from './send-json.js';
@@ -34,6 +34,11 @@ export function createHttpServer(services: Services): HttpServer {
   });
 
   const applyCors = cors({ origins: services.config.CORS_ORIGINS, development: services.config.NODE_ENV === 'development' });
+  // Admission control (server/admission), the one gate in front of every route that works: false means its 503 is written.
+  const admit = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const admitted = services.admission?.admit(req, res) ?? true;
+    return admitted === true || (await admitted);
+  };
   let inFlight = 0;
   let draining = false;
   let idle: (() => void) | null = null;
@@ -70,6 +75,10 @@ export function createHttpServer(services: Services): HttpServer {
         return sendJson(res, 405, { error: { message: `Method ${req.method} is not allowed`, code: 'METHOD_NOT_SUPPORTED' } });
       }
       if (await edgeGuards(req, res, services)) return;
+      for (const cheap of cheapPaths) {
+        if (await cheap(req, res, services)) return;
+      }
+      if (!(await admit(req, res))) return;
       for (const fastPath of fastPaths) {
         if (await fastPath(req, res, services)) return;
       }
@@ -79,6 +88,7 @@ export function createHttpServer(services: Services): HttpServer {
     const path = url.split('?', 1)[0];
     if (path === '/healthz' && req.method === 'GET') return healthz(res);
     if (path === '/readyz' && req.method === 'GET') return readyz(res, services);
+    if ((path === '/api' || path?.startsWith('/api/')) && !(await admit(req, res))) return;
     if (await serveRest(req, res, services)) return;
     const extra = services.routes[path ?? ''];
     if (extra) return extra(req, res);

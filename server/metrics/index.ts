@@ -3,12 +3,16 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { QueryCache } from '../cache/index.js';
 import type { BreakerState, RatesProvider } from '../downstream/rates-provider.js';
 import { createRequestCounter } from './request-counter.js';
+import type { Admission } from '../admission/index.js';
+import { registerAdmissionMetrics } from './admission.js';
 
 export interface MetricsOptions {
   /** Procedure paths, the only values the `procedure` label takes (plus `batch` and `unknown`). */
   procedures: Iterable<string>;
   cache: Pick<QueryCache, 'stats'>;
   ratesProvider: Pick<RatesProvider, 'breakerState'>;
+  /** Admission control, when on. */
+  admission?: Admission | null;
 }
 
 export interface Metrics {
@@ -90,6 +94,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       for (const state of BREAKER_STATES) this.set({ breaker: 'rates', state }, state === current ? 1 : 0);
     },
   });
+  if (opts.admission) registerAdmissionMetrics(registry, opts.admission);
   const idempotentReplays = new Counter({
     name: 'composure_idempotent_replays_total',
     help: 'Mutations answered by replaying a stored result (Idempotent-Replayed: true).',

@@ -1,0 +1,239 @@
+import type { Limit } from './limit.js';
+
+/** How a started request ended, as {@link FairAdmissionOptions.start}'s `finish` is told. */
+export type Outcome = 'ok' | 'dropped' | 'cancelled';
+
+/** Why a request was refused: no room to wait, or it could not start within the queue timeout. */
+export type ShedCause = 'queue_full' | 'queue_timeout';
+
+/** Options of {@link createFairAdmission}. */
+export interface FairAdmissionOptions<T> {
+  limit: Limit;
+  /** Requests that may wait for a slot (all shares together); 0 refuses at once at the limit. */
+  queueSize: number;
+  /** Longest a request may wait to start, counted from when it arrived, in ms. */
+  queueTimeoutMs: number;
+  /** The clock, in ms. @default performance.now */
+  now?: () => number;
+  /**
+   * Starts an admitted request; `finish` must be called once when its
+   * answer is out ('ok'), failed for want of capacity ('dropped'), or was
+   * never worked on because its client had gone ('cancelled': no sample).
+   */
+  start(item: T, finish: (outcome?: Outcome) => void, waitedMs: number): void;
+  /** Refuses a request (it has not started, and never will). */
+  shed(item: T, cause: ShedCause): void;
+}
+
+interface Share<T> {
+  readonly key: string;
+  inflight: number;
+  readonly queue: Entry<T>[];
+}
+
+interface Entry<T> {
+  readonly item: T;
+  readonly arrivedAt: number;
+  /** Past this, the request is refused rather than started. */
+  readonly deadline: number;
+  readonly share: Share<T>;
+}
+
+/**
+ * The admission decision, Netflix concurrency-limits' Limiter over a
+ * pluggable {@link Limit}, with a short queue whose every entry has a
+ * deadline, partitioned by share as its AbstractPartitionedLimiter is: a
+ * share's size matters only once the whole server is at its limit. Then
+ *
+ * - a freed slot goes to the queued shares in turn (round robin), so a
+ *   share with one request waiting is not stuck behind another's hundred;
+ * - a full queue makes room by refusing the oldest waiting request of the
+ *   share holding the most slots and queue places (its request nearest its
+ *   deadline, and its client the one flooding), or the newcomer itself
+ *   when its own share is that large: the tenant using the most capacity is
+ *   shed first, and a tenant within a small share keeps being served;
+ * - a request that cannot start within `queueTimeoutMs` of its arrival is
+ *   refused rather than served late (its client has a Retry-After sooner
+ *   than an answer); one that already waited that long before it reached
+ *   the admission (a busy event loop reads sockets late) is refused at
+ *   once, unless its share has nothing running or waiting.
+ *
+ * Shares are opaque strings (the HTTP layer uses the Authorization header:
+ * admission runs before authentication). State is kept only for shares
+ * with requests running or waiting, so memory is bounded by the limit and
+ * the queue, however many keys clients invent.
+ *
+ * @example
+ * ```ts
+ * const admission = createFairAdmission({ limit: fixedLimit(2), queueSize: 8, queueTimeoutMs: 100, start, shed });
+ * admission.enter('Bearer demo-alice', request);
+ * ```
+ */
+export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
+  const { limit, queueSize, queueTimeoutMs } = opts;
+  if (!Number.isInteger(queueSize) || queueSize < 0) throw new RangeError(`queueSize must be an integer ≥ 0, got ${String(queueSize)}`);
+  if (!(queueTimeoutMs >= 0)) throw new RangeError(`queueTimeoutMs must be ≥ 0, got ${String(queueTimeoutMs)}`);
+  const now = opts.now ?? (() => performance.now());
+  const shares = new Map<string, Share<T>>();
+  // Shares with waiting requests, in turn order (a Set keeps insertion order; re-adding moves to the back).
+  const ring = new Set<Share<T>>();
+  let inflight = 0;
+  let queued = 0;
+  let draining = false;
+  let sweep: ReturnType<typeof setTimeout> | undefined;
+  let sweepAt = Infinity;
+
+  const forget = (share: Share<T>) => {
+    if (share.inflight === 0 && share.queue.length === 0) shares.delete(share.key);
+  };
+
+  const run = (share: Share<T>, item: T, startedAt: number, waitedMs: number) => {
+    inflight++;
+    share.inflight++;
+    const inflightAtStart = inflight;
+    let done = false;
+    opts.start(
+      item,
+      (outcome = 'ok') => {
+        if (done) return;
+        done = true;
+        inflight--;
+        share.inflight--;
+        forget(share);
+        if (outcome !== 'cancelled') {
+          const at = now();
+          limit.onSample({ now: at, rttMs: at - startedAt, inflight: inflightAtStart, dropped: outcome === 'dropped' });
+        }
+        drain();
+      },
+      waitedMs,
+    );
+  };
+
+  const refuse = (entry: Entry<T>, cause: ShedCause) => {
+    forget(entry.share);
+    opts.shed(entry.item, cause);
+  };
+
+  /** The next waiting request, taking the queued shares in turn. */
+  const dequeue = (): Entry<T> | undefined => {
+    const share = ring.values().next().value;
+    if (share === undefined) return undefined;
+    const entry = share.queue.shift();
+    ring.delete(share);
+    if (share.queue.length > 0) ring.add(share);
+    if (entry) queued--;
+    return entry;
+  };
+
+  const drain = () => {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queued > 0 && inflight < limit.current) {
+        const entry = dequeue();
+        if (!entry) break;
+        const at = now();
+        if (at > entry.deadline) refuse(entry, 'queue_timeout');
+        else run(entry.share, entry.item, at, at - entry.arrivedAt);
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
+  /** Refuses every waiting request past its deadline; runs while some wait and no slot frees. */
+  const expire = () => {
+    sweep = undefined;
+    sweepAt = Infinity;
+    const at = now();
+    let earliest = Infinity;
+    for (const share of [...ring]) {
+      let head = share.queue[0];
+      while (head && at > head.deadline) {
+        share.queue.shift();
+        queued--;
+        refuse(head, 'queue_timeout');
+        head = share.queue[0];
+      }
+      if (head) earliest = Math.min(earliest, head.deadline);
+      else ring.delete(share);
+    }
+    if (queued > 0) armSweep(earliest);
+  };
+
+  /** Makes sure the sweep runs by `deadline` (a clock time). */
+  const armSweep = (deadline: number) => {
+    if (deadline >= sweepAt) return;
+    clearTimeout(sweep);
+    sweepAt = deadline;
+    sweep = setTimeout(expire, Math.max(1, Math.ceil(deadline - now())));
+    sweep.unref?.();
+  };
+
+  /** The queued share holding the most slots and places, or undefined when none waits. */
+  const largestQueued = (): Share<T> | undefined => {
+    let largest: Share<T> | undefined;
+    let weight = -1;
+    for (const share of ring) {
+      const w = share.inflight + share.queue.length;
+      if (w > weight) {
+        largest = share;
+        weight = w;
+      }
+    }
+    return largest;
+  };
+
+  return {
+    /**
+     * Starts `item` now, queues it, or refuses it (through `start` or
+     * `shed`, possibly before returning). `arrivedAt` is when it reached
+     * the server, if known to be earlier than now: time it spent before
+     * its handler ran counts against the queue timeout.
+     */
+    enter(key: string, item: T, arrivedAt?: number): void {
+      const at = now();
+      const since = arrivedAt === undefined || arrivedAt > at ? at : arrivedAt;
+      let share = shares.get(key);
+      if (share === undefined) {
+        share = { key, inflight: 0, queue: [] };
+        shares.set(key, share);
+      }
+      // Already late (it waited its whole budget before its handler ran: the
+      // event loop is behind): refused even with a slot free, unless its
+      // share holds nothing, so a tenant with a small share is still served.
+      const late = at - since > queueTimeoutMs;
+      const idle = share.inflight === 0 && share.queue.length === 0;
+      const entry: Entry<T> = { item, arrivedAt: since, deadline: (late ? at : since) + queueTimeoutMs, share };
+      if (late && !idle) return refuse(entry, 'queue_timeout');
+      if (queued === 0 && inflight < limit.current) return run(share, item, at, at - since);
+      if (queued >= queueSize) {
+        const largest = largestQueued();
+        if (largest === undefined || largest === share || share.inflight + share.queue.length + 1 >= largest.inflight + largest.queue.length) {
+          return refuse(entry, 'queue_full');
+        }
+        const evicted = largest.queue.shift();
+        if (largest.queue.length === 0) ring.delete(largest);
+        queued--;
+        if (evicted) refuse(evicted, 'queue_full');
+      }
+      share.queue.push(entry);
+      queued++;
+      ring.add(share);
+      armSweep(entry.deadline);
+      drain();
+    },
+    /** The current limit, the requests holding a slot, and those waiting for one. */
+    stats(): { limit: number; inflight: number; queued: number } {
+      return { limit: limit.current, inflight, queued };
+    },
+    /** Stops the expiry timer (waiting requests stay queued until slots free). */
+    close(): void {
+      clearTimeout(sweep);
+      sweep = undefined;
+      sweepAt = Infinity;
+    },
+  };
+}
+export type FairAdmission<T> = ReturnType<typeof createFairAdmission<T>>;

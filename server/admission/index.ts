@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Histogram, type Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { createFairAdmission } from './fair-admission.js';
+import { fixedLimit } from './fixed-limit.js';
+import { gradient2Limit } from './gradient2-limit.js';
+import type { Limit } from './limit.js';
+import { createOverloadedAnswer } from './overloaded-answer.js';
+
+export interface AdmissionOptions {
+  config: Pick<
+    Config,
+    | 'ADMISSION_LIMIT'
+    | 'ADMISSION_MIN_LIMIT'
+    | 'ADMISSION_MAX_LIMIT'
+    | 'ADMISSION_QUEUE_SIZE'
+    | 'ADMISSION_QUEUE_TIMEOUT_MS'
+    | 'ADMISSION_RETRY_AFTER_S'
+  >;
+  /** The tenant of an Authorization header if already known (no database work), for the shed counter's label. */
+  tenantOf(authorization: string | undefined): string | undefined;
+}
+
+interface Pending {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** 0 waiting, 1 started, 2 refused or gone. */
+  state: 0 | 1 | 2;
+  resolve: ((admitted: boolean) => void) | undefined;
+}
+
+/** The chosen algorithm: a fixed limit when ADMISSION_LIMIT is set, else Gradient2 between the bounds. */
+export function limitFromConfig(config: AdmissionOptions['config']): Limit {
+  if (config.ADMISSION_LIMIT !== undefined) return fixedLimit(config.ADMISSION_LIMIT);
+  if (config.ADMISSION_MAX_LIMIT < config.ADMISSION_MIN_LIMIT) {
+    throw new Error(`Invalid configuration:\n  ADMISSION_MAX_LIMIT: must be at least ADMISSION_MIN_LIMIT (${config.ADMISSION_MIN_LIMIT})`);
+  }
+  return gradient2Limit({ minLimit: config.ADMISSION_MIN_LIMIT, maxLimit: config.ADMISSION_MAX_LIMIT });
+}
+
+/**
+ * Admission control for the HTTP layer: one call, `admit(req, res)`, in
+ * front of every route that does work (after the cheap answers: cache hits
+ * and 304s of the fast path, /healthz, /readyz, /metrics, which are never
+ * shed). It resolves true when the request may run (at once, or after a
+ * short wait in the fair queue) and false when it was refused with the
+ * overload 503, which it has already written.
+ *
+ * A busy Node server queues requests where it cannot see them: in socket
+ * buffers and in the list of ready sockets that one event-loop turn reads
+ * through. Every request handled in one turn was ready when the turn
+ * began, so the turn's start is taken as their arrival (one setImmediate
+ * a turn marks it): the time a request sat in line before its handler ran
+ * counts against the queue timeout and the queue-wait metric, as the
+ * listen queue's does for the next turn.
+ */
+export function createAdmission(opts: AdmissionOptions) {
+  const { config } = opts;
+  const answer = createOverloadedAnswer(config.ADMISSION_RETRY_AFTER_S);
+  const shedByTenant = new Map<string, number>();
+  let queueWait: Histogram | undefined;
+
+  let turnStart = -1;
+  const endTurn = () => {
+    turnStart = -1;
+  };
+  const arrival = (): number => {
+    if (turnStart < 0) {
+      turnStart = performance.now();
+      setImmediate(endTurn);
+    }
+    return turnStart;
+  };
+
+  const core = createFairAdmission<Pending>({
+    limit: limitFromConfig(config),
+    queueSize: config.ADMISSION_QUEUE_SIZE,
+    queueTimeoutMs: config.ADMISSION_QUEUE_TIMEOUT_MS,
+    start(p, finish, waitedMs) {
+      // Its client left while it waited: free the slot, answer nothing.
+      if (p.req.socket.destroyed) {
+        finish('cancelled');
+        p.state = 2;
+        p.resolve?.(false);
+        return;
+      }
+      queueWait?.observe(waitedMs / 1000);
+      p.res.once('close', () => finish());
+      p.state = 1;
+      p.resolve?.(true);
+    },
+    shed(p) {
+      const tenant = opts.tenantOf(p.req.headers.authorization) ?? 'unknown';
+      shedByTenant.set(tenant, (shedByTenant.get(tenant) ?? 0) + 1);
+      if (!p.res.headersSent && !p.req.socket.destroyed) answer(p.req, p.res);
+      p.state = 2;
+      p.resolve?.(false);
+    },
+  });
+
+  return {
+    /** True: run the request. False: it was refused, and the 503 is written. */
+    admit(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean> {
+      const p: Pending = { req, res, state: 0, resolve: undefined };
+      // The share: the Authorization header as sent. Admission runs before
+      // authentication, so no key is looked up; a tenant with two keys has two shares.
+      core.enter(req.headers.authorization ?? '', p, arrival());
+      if (p.state !== 0) return p.state === 1;
+      return new Promise<boolean>((resolve) => {
+        p.resolve = resolve;
+      });
+    },
+    stats: core.stats,
+    /** Requests refused so far, by tenant label ('unknown' when the key was not known yet). */
+    shedTotals(): ReadonlyMap<string, number> {
+      return shedByTenant;
+    },
+    /** Registers the queue-wait histogram (observed from then on). */
+    register(registry: Registry): void {
+      queueWait = new Histogram({
+        name: 'composure_admission_queue_wait_seconds',
+        help: 'Time admitted requests waited before they started (queue and event-loop turn).',
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        registers: [registry],
+      });
+    },
+    close: core.close,
+  };
+}
+export type Admission = ReturnType<typeof createAdmission>;

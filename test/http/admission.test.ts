@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const servers: TestServer[] = [];
+const holds: AbortController[] = [];
+afterEach(async () => {
+  for (const hold of holds.splice(0)) hold.abort();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** A server with one admission slot and no queue, the slot held by a rates call whose provider hangs. */
+async function saturated(env: Record<string, string> = {}): Promise<TestServer> {
+  const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000', ...env });
+  servers.push(server);
+  server.services.simulator?.setMode('hang');
+  const hold = new AbortController();
+  holds.push(hold);
+  fetch(`${server.url}/trpc/rates.latest`, { headers: { authorization: 'Bearer demo-alice' }, signal: hold.signal }).catch(() => undefined);
+  // The provider has the call: it holds its slot until aborted.
+  await vi.waitFor(() => expect(server.services.simulator?.calls).toBe(1));
+  return server;
+}
+
+describe('admission control', () => {
+  it('answers what cannot start with 503 overloaded, Retry-After and no-store, in the tRPC error shape', async () => {
+    const server = await saturated();
+    const res = await server.call('users.list', { input: { limit: 5 } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.body.error?.data).toEqual({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503, path: 'users.list', reason: 'overloaded', retryAfterMs: 1000 });
+    expect(res.body.error?.message).toMatch(/capacity/);
+  });
+
+  it('refuses a mutation before it runs: nothing is written', async () => {
+    const server = await saturated();
+    const res = await server.call('users.create', {
+      method: 'POST',
+      input: { name: 'Shed', email: 'shed@example.com' },
+      headers: { 'idempotency-key': 'shed-1' },
+    });
+    expect(res.status).toBe(503);
+    expect(server.services.sqlite.prepare("SELECT count(*) AS n FROM users WHERE email = 'shed@example.com'").get()).toEqual({ n: 0 });
+  });
+
+  it('answers REST routes under /api with the overload as problem details', async () => {
+    const server = await saturated();
+    const res = await fetch(`${server.url}/api/users?limit=5`, { headers: { authorization: 'Bearer demo-alice' } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toMatchObject({
+      type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      retryAfterMs: 1000,
+    });
+  });
+
+  it('answers a batch with one overload error per call', async () => {
+    const server = await saturated();
+    const res = await fetch(`${server.url}/trpc/users.byId,stats.summary?batch=1&input=${encodeURIComponent('{"0":{"id":1},"1":{}}')}`, {
+      headers: { authorization: 'Bearer demo-alice' },
+    });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { data: { path: string; reason: string } } }[];
+    expect(body.map((e) => [e.error.data.path, e.error.data.reason])).toEqual([
+      ['users.byId', 'overloaded'],
+      ['stats.summary', 'overloaded'],
+    ]);
+  });
+
+  it('never sheds /healthz, /readyz, /metrics, cache hits or their 304s', async () => {
+    const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000' });
+    servers.push(server);
+    const warm = await server.call('users.byId', { input: { id: 1 } });
+    expect(warm.status).toBe(200);
+    const etag = warm.headers.get('etag') ?? '';
+    server.services.simulator?.setMode('hang');
+    const hold = new AbortController();
+    holds.push(hold);
+    fetch(`${server.url}/trpc/rates.latest`, { headers: { authorization: 'Bearer demo-alice' }, signal: hold.signal }).catch(() => undefined);
+    await vi.waitFor(() => expect(server.services.simulator?.calls).toBe(1));
+
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+    const hit = await server.call('users.byId', { input: { id: 1 } });
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get('cache-status')).toBe('composure; hit');
+    const revalidated = await server.call('users.byId', { input: { id: 1 }, headers: { 'if-none-match': etag } });
+    expect(revalidated.status).toBe(304);
+    // A miss does work, and is refused.
+    expect((await server.call('users.byId', { input: { id: 2 } })).status).toBe(503);
+  });
+
+  it('frees the slot of a client that went away, and serves again', async () => {
+    const server = await saturated();
+    expect((await server.call('users.list', { input: { limit: 1 } })).status).toBe(503);
+    for (const hold of holds.splice(0)) hold.abort();
+    await vi.waitFor(() => expect(server.services.admission?.stats().inflight).toBe(0));
+    expect((await server.call('users.list', { input: { limit: 1 } })).status).toBe(200);
+  });
+
+  it('counts refusals by tenant, with the limit and queue depth, in /metrics', async () => {
+    const server = await saturated();
+    expect((await server.call('users.list', { input: { limit: 1 } })).status).toBe(503);
+    expect((await server.call('users.list', { input: { limit: 1 }, key: 'demo-bob' })).status).toBe(503);
+    // The cache's cheap path, before admission, already refuses a key that does not exist.
+    expect((await server.call('users.list', { input: { limit: 1 }, key: 'not-a-key' })).status).toBe(401);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^composure_admission_shed_total\{tenant="1"\} 1$/m);
+    expect(text).toMatch(/^composure_admission_shed_total\{tenant="2"\} 1$/m);
+    expect(text).toMatch(/^composure_admission_limit 1$/m);
+    expect(text).toMatch(/^composure_admission_in_flight 1$/m);
+    expect(text).toMatch(/^composure_admission_queue_depth 0$/m);
+    expect(text).toMatch(/^composure_admission_queue_wait_seconds_count \d+$/m);
+  });
+
+  it('sheds nothing with ADMISSION_ENABLED=false', async () => {
+    const open = await saturated({ ADMISSION_ENABLED: 'false' });
+    expect(open.services.admission).toBeNull();
+    const calls = await Promise.all(Array.from({ length: 5 }, () => open.call('users.list', { input: { limit: 1 } })));
+    expect(calls.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+});

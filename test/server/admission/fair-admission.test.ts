@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createFairAdmission, type Outcome, type ShedCause } from '../../../server/admission/fair-admission.js';
+import { fixedLimit } from '../../../server/admission/fixed-limit.js';
+import type { Limit, LimitSample } from '../../../server/admission/limit.js';
+
+interface Run {
+  name: string;
+  finish: (outcome?: Outcome) => void;
+  waitedMs: number;
+}
+
+/** An admission over a fake clock, recording what it started and shed, in order. */
+function setup(opts: { limit?: Limit; queueSize?: number; queueTimeoutMs?: number } = {}) {
+  const clock = { t: 1000 };
+  const started: Run[] = [];
+  const shed: { name: string; cause: ShedCause }[] = [];
+  const admission = createFairAdmission<string>({
+    limit: opts.limit ?? fixedLimit(2),
+    queueSize: opts.queueSize ?? 4,
+    queueTimeoutMs: opts.queueTimeoutMs ?? 100,
+    now: () => clock.t,
+    start: (name, finish, waitedMs) => started.push({ name, finish, waitedMs }),
+    shed: (name, cause) => shed.push({ name, cause }),
+  });
+  const names = () => started.map((r) => r.name);
+  const finish = (name: string) => started.find((r) => r.name === name)?.finish();
+  return { clock, started, shed, admission, names, finish };
+}
+
+describe('createFairAdmission', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('starts requests at once while below the limit', () => {
+    const { admission, names } = setup();
+    admission.enter('alice', 'a1');
+    admission.enter('bob', 'b1');
+    expect(names()).toEqual(['a1', 'b1']);
+    expect(admission.stats()).toEqual({ limit: 2, inflight: 2, queued: 0 });
+  });
+
+  it('queues past the limit and starts the next waiting request when a slot frees, with its wait', () => {
+    const { admission, names, finish, clock, started } = setup();
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2');
+    admission.enter('alice', 'a3');
+    expect(names()).toEqual(['a1', 'a2']);
+    expect(admission.stats().queued).toBe(1);
+    clock.t += 30;
+    finish('a1');
+    expect(names()).toEqual(['a1', 'a2', 'a3']);
+    expect(started[2]?.waitedMs).toBe(30);
+    expect(admission.stats()).toEqual({ limit: 2, inflight: 2, queued: 0 });
+  });
+
+  it('refuses at once at the limit when there is no queue', () => {
+    const { admission, shed } = setup({ queueSize: 0 });
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2');
+    admission.enter('alice', 'a3');
+    expect(shed).toEqual([{ name: 'a3', cause: 'queue_full' }]);
+  });
+
+  it('refuses a waiting request that could not start within the queue timeout, even with no slot freed', () => {
+    const { admission, shed, clock } = setup({ queueTimeoutMs: 100 });
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2');
+    admission.enter('alice', 'a3');
+    clock.t += 101;
+    vi.advanceTimersByTime(101);
+    expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
+    expect(admission.stats().queued).toBe(0);
+  });
+
+  it('refuses rather than starts late a waiting request whose deadline passed before a slot freed', () => {
+    const { admission, shed, names, finish, clock } = setup({ queueTimeoutMs: 100 });
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2');
+    admission.enter('alice', 'a3');
+    clock.t += 150;
+    finish('a1');
+    expect(names()).toEqual(['a1', 'a2']);
+    expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
+  });
+
+  it('refuses at once, even with a slot free, a request that waited out its timeout before it arrived', () => {
+    const { admission, shed, names, clock } = setup({ limit: fixedLimit(3), queueTimeoutMs: 100 });
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2', clock.t - 120);
+    expect(shed).toEqual([{ name: 'a2', cause: 'queue_timeout' }]);
+    // A share with nothing running or waiting is still served: bob is not punished for alice's flood.
+    admission.enter('bob', 'b1', clock.t - 120);
+    expect(names()).toEqual(['a1', 'b1']);
+  });
+
+  it('counts the wait before arrival in the queue timeout', () => {
+    const { admission, shed, clock } = setup({ queueTimeoutMs: 100 });
+    admission.enter('alice', 'a1');
+    admission.enter('bob', 'b1');
+    admission.enter('alice', 'a2', clock.t - 60);
+    clock.t += 41;
+    vi.advanceTimersByTime(41);
+    expect(shed).toEqual([{ name: 'a2', cause: 'queue_timeout' }]);
+  });
+
+  it('makes room in a full queue by shedding the oldest waiting request of the share using the most', () => {
+    const { admission, shed, names, finish } = setup({ queueSize: 3 });
+    for (const n of ['a1', 'a2', 'a3', 'a4', 'a5']) admission.enter('alice', n);
+    admission.enter('bob', 'b1');
+    expect(shed).toEqual([{ name: 'a3', cause: 'queue_full' }]);
+    finish('a1');
+    // Bob's turn comes before alice's second waiting request.
+    finish('a2');
+    expect(names()).toEqual(['a1', 'a2', 'a4', 'b1']);
+  });
+
+  it('refuses the newcomer itself when its own share is the largest', () => {
+    const { admission, shed } = setup({ queueSize: 2 });
+    for (const n of ['a1', 'a2', 'a3', 'a4']) admission.enter('alice', n);
+    admission.enter('alice', 'a5');
+    expect(shed).toEqual([{ name: 'a5', cause: 'queue_full' }]);
+  });
+
+  it('gives freed slots to the waiting shares in turn', () => {
+    const { admission, names, finish } = setup({ limit: fixedLimit(1), queueSize: 10 });
+    admission.enter('alice', 'a0');
+    for (const n of ['a1', 'a2', 'a3']) admission.enter('alice', n);
+    admission.enter('bob', 'b1');
+    admission.enter('bob', 'b2');
+    admission.enter('carol', 'c1');
+    for (let i = 0; i < 6; i++) finish(names().at(-1) ?? '');
+    expect(names()).toEqual(['a0', 'a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
+  });
+
+  it('reports each finished request to the limit, but not one whose client had gone', () => {
+    const samples: LimitSample[] = [];
+    const limit: Limit = { current: 4, onSample: (s) => samples.push(s) };
+    const { admission, started, clock } = setup({ limit });
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2');
+    clock.t += 12;
+    started[0]?.finish();
+    started[0]?.finish();
+    started[1]?.finish('cancelled');
+    expect(samples).toEqual([{ now: 1012, rttMs: 12, inflight: 1, dropped: false }]);
+    expect(admission.stats().inflight).toBe(0);
+  });
+
+  it('follows a limit that grows: waiting requests start as soon as it allows', () => {
+    const limit = { current: 1, onSample() {} };
+    const { admission, names, finish } = setup({ limit });
+    for (const n of ['a1', 'a2', 'a3']) admission.enter('alice', n);
+    limit.current = 3;
+    finish('a1');
+    expect(names()).toEqual(['a1', 'a2', 'a3']);
+  });
+});
