@@ -7,6 +7,7 @@ import { idempotencyLink } from './links/idempotency.js';
 import { Pacer, resolvePacing, type PacingOptions } from './links/internals/pacer.js';
 import { pacingLink } from './links/pacing.js';
 import { retryAfterLink, type RetryOptions } from './links/retry-after.js';
+import { AdaptiveThrottle, adaptiveThrottleLink, resolveThrottle, type ThrottleOptions } from './links/adaptive-throttle.js';
 
 /** The typed client `createClient` returns: `client.users.list.query(...)` and so on, inferred from the router. */
 export type ComposureClient = TRPCClient<AppRouter>;
@@ -44,6 +45,14 @@ export interface ClientOptions {
    * @default undefined (unlimited: calls skip the scheduler unless paused by a 429)
    */
   pacing?: PacingOptions;
+  /**
+   * Client-side adaptive throttling (Google SRE book, "Handling Overload"):
+   * once the server rejects most calls as overloaded or rate limited, the
+   * client refuses some itself (ThrottledError) instead of sending them.
+   * `false` turns it off.
+   * @default { k: 2, windowMs: 120000 }
+   */
+  throttle?: ThrottleOptions | false;
 }
 
 function endpointOf(url: unknown): string {
@@ -73,7 +82,9 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
  * reused on each of its retries; 429, 503, 409-in-flight and network
  * failures are retried as `Retry-After` says, else with capped exponential
  * backoff and full jitter; a 429 pauses all of this client's calls until
- * its Retry-After. Requests are not batched: each mutation needs its own
+ * its Retry-After, and an overload 503 likewise (spread past it); when the
+ * server keeps refusing, the client throttles itself (`throttle`).
+ * Requests are not batched: each mutation needs its own
  * Idempotency-Key header (the server refuses a batch of mutations under one
  * key), and each query its own cache entry, ETag and Retry-After. Invalid
  * options throw here, naming the option.
@@ -100,6 +111,10 @@ export function createClient(opts: ClientOptions): ComposureClient {
   }
   const retry = retryAfterLink(opts.retry);
   const pacer = new Pacer(resolvePacing(opts.pacing));
+  if (opts.throttle !== undefined && opts.throttle !== false && (typeof opts.throttle !== 'object' || opts.throttle === null)) {
+    throw new TypeError('createClient: throttle must be an object of options or false');
+  }
+  const throttle = opts.throttle === false ? null : new AdaptiveThrottle(resolveThrottle(opts.throttle));
 
   const own = { [HEADERS.authorization]: `Bearer ${apiKey}` };
   const withKey = (base: Record<string, string>, op: Operation): Record<string, string> => {
@@ -118,6 +133,7 @@ export function createClient(opts: ClientOptions): ComposureClient {
   const links = [
     idempotencyLink(),
     retry,
+    ...(throttle ? [adaptiveThrottleLink(throttle)] : []),
     pacingLink(pacer),
     fetchLink({ url, headers, ...(opts.fetch ? { fetch: opts.fetch } : {}) }),
   ];

@@ -6,6 +6,8 @@ import { isInFlight } from '../errors/idempotency-conflict-error.js';
 import type { ClientError } from '../internals/error-info.js';
 import { isAbortCause, retryAfterMsOf, statusOf } from '../internals/error-info.js';
 import { fullJitterDelay } from '../internals/retry-timing.js';
+import { isOverloadRefusal, spreadRetryAfter } from '../internals/overload.js';
+import { isThrottledError } from '../errors/throttled-error.js';
 import { abortError, reportLater } from './internals/abort.js';
 
 /** Options of the client's retries (`createClient({ retry })`). */
@@ -89,6 +91,8 @@ function planRetry(error: ClientError, op: Operation, attempt: number, o: Resolv
   // then replays the first result instead of acting twice.
   if (op.type === 'mutation' && typeof op.context['idempotencyKey'] !== 'string') return undefined;
   if (op.signal?.aborted || isAbortCause(error)) return undefined;
+  // Refused by this client's own throttle: retrying would only be refused again, or add to the overload.
+  if (isThrottledError(error)) return undefined;
   const status = statusOf(error);
   // No status: the connection failed or the answer was unreadable. A 409 is
   // retried only when it says the key's first request is still running.
@@ -96,7 +100,12 @@ function planRetry(error: ClientError, op: Operation, attempt: number, o: Resolv
     status === undefined || (RETRYABLE_STATUSES.has(status) && (status !== 409 || isInFlight(error)));
   if (!retryable) return undefined;
   const after = retryAfterMsOf(error);
-  if (after !== undefined) return after <= o.maxDelayMs ? { delayMs: after, source: 'retry-after' } : undefined;
+  if (after !== undefined) {
+    if (after > o.maxDelayMs) return undefined;
+    // Shed with many others at the same moment: come back spread out, never earlier than asked.
+    const delayMs = isOverloadRefusal(error) ? Math.min(o.maxDelayMs, spreadRetryAfter(after)) : after;
+    return { delayMs, source: 'retry-after' };
+  }
   return { delayMs: fullJitterDelay(attempt, o.baseDelayMs, o.maxDelayMs), source: 'backoff' };
 }
 

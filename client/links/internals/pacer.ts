@@ -3,6 +3,7 @@ import Bottleneck from 'bottleneck/light.js';
 import type { ClientError } from '../../internals/error-info.js';
 import { responseOf, retryAfterMsOf, statusOf } from '../../internals/error-info.js';
 import { parseRateLimitPolicy, type QuotaPolicy } from '../../internals/rate-limit-policy.js';
+import { isOverloadRefusal, spreadRetryAfter } from '../../internals/overload.js';
 import { HEADERS } from '../../../shared/http-headers.js';
 import { reportLater } from './abort.js';
 
@@ -99,11 +100,17 @@ export class Pacer {
     this.#ensureLimiter().schedule(job).catch(reportLater);
   }
 
-  /** Reads an error: a 429 with a wait pauses every call of this client until then. */
+  /**
+   * Reads an error: a 429 with a wait pauses every call of this client until
+   * then; so does an overload 503, until a moment spread past its Retry-After
+   * (see spreadRetryAfter), since the server refused many clients at once.
+   */
   observe(error: ClientError): void {
-    if (statusOf(error) !== 429) return;
+    const overloaded = isOverloadRefusal(error);
+    if (statusOf(error) !== 429 && !overloaded) return;
     const waitMs = retryAfterMsOf(error);
     if (waitMs === undefined || waitMs <= 0) return;
+    if (overloaded) return this.pause(Date.now() + spreadRetryAfter(waitMs));
     this.pause(Date.now() + waitMs, parseRateLimitPolicy(responseOf(error)?.headers.get(HEADERS.rateLimitPolicy)));
   }
 
