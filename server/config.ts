@@ -52,7 +52,7 @@ const envSchema = z.object({
   ADMISSION_ENABLED: bool.default(true),
   // A fixed concurrency limit; unset, the limit adapts between the two bounds below (Gradient2).
   ADMISSION_LIMIT: int(1).optional(),
-  ADMISSION_MIN_LIMIT: int(1).default(8),
+  ADMISSION_MIN_LIMIT: int(1).default(16),
   ADMISSION_MAX_LIMIT: int(1).default(64),
   ADMISSION_QUEUE_SIZE: int(0).default(128),
   ADMISSION_QUEUE_TIMEOUT_MS: int(0).default(100),

@@ -54,9 +54,10 @@ interface Entry<T> {
  *   shed first, and a tenant within a small share keeps being served;
  * - a request that cannot start within `queueTimeoutMs` of its arrival is
  *   refused rather than served late (its client has a Retry-After sooner
- *   than an answer); one that already waited that long before it reached
- *   the admission (a busy event loop reads sockets late) is refused at
- *   once, unless its share has nothing running or waiting.
+ *   than an answer); one that must wait and already waited that long
+ *   before it reached the admission (a busy event loop reads sockets
+ *   late) is refused at once, unless its share has nothing running or
+ *   waiting.
  *
  * Shares are opaque strings (the HTTP layer uses the Authorization header:
  * admission runs before authentication). State is kept only for shares
@@ -200,14 +201,16 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         share = { key, inflight: 0, queue: [] };
         shares.set(key, share);
       }
-      // Already late (it waited its whole budget before its handler ran: the
-      // event loop is behind): refused even with a slot free, unless its
-      // share holds nothing, so a tenant with a small share is still served.
+      // A free slot is taken however late the request is: a slow event loop
+      // alone (a starved CPU, a long GC) is not a reason to refuse work.
+      if (queued === 0 && inflight < limit.current) return run(share, item, at, at - since);
+      // It must wait, and already waited its whole budget before its handler
+      // ran (the event loop is behind): refused at once, unless its share
+      // holds nothing, so a tenant with a small share is still served.
       const late = at - since > queueTimeoutMs;
       const idle = share.inflight === 0 && share.queue.length === 0;
       const entry: Entry<T> = { item, arrivedAt: since, deadline: (late ? at : since) + queueTimeoutMs, share };
       if (late && !idle) return refuse(entry, 'queue_timeout');
-      if (queued === 0 && inflight < limit.current) return run(share, item, at, at - since);
       if (queued >= queueSize) {
         const largest = largestQueued();
         if (largest === undefined || largest === share || share.inflight + share.queue.length + 1 >= largest.inflight + largest.queue.length) {

@@ -4,7 +4,7 @@ import type { Limit, LimitSample } from './limit.js';
 export interface Gradient2Options {
   /** @default 20 */
   initialLimit?: number;
-  /** @default 8 */
+  /** @default 16 */
   minLimit?: number;
   /** @default 64 */
   maxLimit?: number;
@@ -70,7 +70,7 @@ function expAvg(window: number, warmup: number) {
  * ```
  */
 export function gradient2Limit(opts: Gradient2Options = {}): Limit {
-  const minLimit = opts.minLimit ?? 8;
+  const minLimit = opts.minLimit ?? 16;
   const maxLimit = opts.maxLimit ?? 64;
   const initialLimit = opts.initialLimit ?? Math.min(maxLimit, Math.max(minLimit, 20));
   const smoothing = opts.smoothing ?? 0.2;

@@ -36,6 +36,9 @@ describe('shutdown under load', () => {
           RATE_LIMIT_PER_SECOND: '1000000',
           // Above the simulator's 2 s in slow mode, so the slow answers succeed.
           RATES_TIMEOUT_MS: '6000',
+          // A fixed limit above the 50 connections: all of them must be inside a handler at SIGTERM,
+          // none waiting in (or shed by) admission; shedding is overload.test.ts's subject.
+          ADMISSION_LIMIT: '100',
           LOG_LEVEL: 'info',
         },
       });

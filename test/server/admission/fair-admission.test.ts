@@ -87,14 +87,23 @@ describe('createFairAdmission', () => {
     expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
   });
 
-  it('refuses at once, even with a slot free, a request that waited out its timeout before it arrived', () => {
-    const { admission, shed, names, clock } = setup({ limit: fixedLimit(3), queueTimeoutMs: 100 });
+  it('refuses at once a request that would have to wait and already waited out its timeout before it arrived', () => {
+    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(1), queueTimeoutMs: 100 });
     admission.enter('alice', 'a1');
     admission.enter('alice', 'a2', clock.t - 120);
     expect(shed).toEqual([{ name: 'a2', cause: 'queue_timeout' }]);
-    // A share with nothing running or waiting is still served: bob is not punished for alice's flood.
+    // A share with nothing running or waiting still gets its turn: bob is not punished for alice's flood.
     admission.enter('bob', 'b1', clock.t - 120);
+    finish('a1');
     expect(names()).toEqual(['a1', 'b1']);
+  });
+
+  it('starts a late request when a slot is free: a slow event loop alone refuses nothing', () => {
+    const { admission, shed, names, clock } = setup({ limit: fixedLimit(2), queueTimeoutMs: 100 });
+    admission.enter('alice', 'a1');
+    admission.enter('alice', 'a2', clock.t - 500);
+    expect(shed).toEqual([]);
+    expect(names()).toEqual(['a1', 'a2']);
   });
 
   it('counts the wait before arrival in the queue timeout', () => {
