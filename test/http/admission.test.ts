@@ -41,7 +41,8 @@ describe('admission control', () => {
       headers: { 'idempotency-key': 'shed-1' },
     });
     expect(res.status).toBe(503);
-    expect(server.services.sqlite.prepare("SELECT count(*) AS n FROM users WHERE email = 'shed@example.com'").get()).toEqual({ n: 0 });
+    const rows = await server.services.database.query<{ n: number }>("SELECT count(*) AS n FROM users WHERE email = 'shed@example.com'");
+    expect(Number(rows[0]?.n)).toBe(0);
   });
 
   it('answers REST routes under /api with the overload as problem details', async () => {
