@@ -109,8 +109,16 @@ export function locationOf(endpoint: Endpoint, output: unknown): string | undefi
   return typeof id === 'number' || typeof id === 'string' ? endpoint.location.replace('{id}', encodeURIComponent(String(id))) : undefined;
 }
 
-/** Every REST route of the router, built once: a bad declaration fails at start, not in a request. */
-export const endpoints: readonly Endpoint[] = endpointsOf(appRouter);
+let built: readonly Endpoint[] | undefined;
+
+/**
+ * Every REST route of the router, built on first use (a server start does
+ * not pay for the JSON Schemas until /api or /openapi.json is asked for; a
+ * bad declaration fails the test suite's first REST call).
+ */
+export function restEndpoints(): readonly Endpoint[] {
+  return (built ??= endpointsOf(appRouter));
+}
 
 /** The JSON Schema of one input field (for the query-string coercion and the document). */
 export function fieldSchema(endpoint: Endpoint, name: string): JsonSchema {

@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import { createCallerFactory } from '../trpc.js';
 import { sendRestResult } from './answer.js';
 import { serveRestHit } from './cache-hit.js';
-import { endpoints, locationOf, type Endpoint } from './endpoints.js';
+import { locationOf, restEndpoints, type Endpoint } from './endpoints.js';
 import { bodyInput, queryInput, type InputResult } from './input.js';
 import { localProblem, sendErrorProblem, sendProblem } from './problem.js';
 import { PROBLEM_TYPES } from './problem-types.js';
@@ -27,7 +27,7 @@ function callerOf(ctx: Context, procedure: string): Call {
 
 function route(method: string, path: string): { endpoint: Endpoint; values: string[] } | { allow: string[] } | null {
   const allow: string[] = [];
-  for (const endpoint of endpoints) {
+  for (const endpoint of restEndpoints()) {
     const match = endpoint.pattern.exec(path);
     if (!match) continue;
     if (endpoint.route.method === method) return { endpoint, values: match.slice(1) };

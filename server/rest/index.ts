@@ -11,8 +11,9 @@ function sendDocument(req: IncomingMessage, res: ServerResponse): void {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json');
   res.setHeader('cache-control', 'no-cache');
-  res.setHeader('content-length', openApiJson.length);
-  res.end(req.method === 'HEAD' ? undefined : openApiJson);
+  const body = openApiJson();
+  res.setHeader('content-length', body.length);
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../idempotency/key-header.js';
-import { endpoints, fieldSchema, jsonSchemaOf, type Endpoint, type JsonSchema } from './endpoints.js';
+import { restEndpoints, fieldSchema, jsonSchemaOf, type Endpoint, type JsonSchema } from './endpoints.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { problemSchema } from './problem-schema.js';
 import { PROBLEM_TYPES } from './problem-types.js';
@@ -160,8 +160,9 @@ Errors are problem details (RFC 9457, \`application/problem+json\`); branch on \
 
 ${problemTable()}`;
 
-/** Builds the document; the server serves one built at start (`openApiJson`). */
+/** Builds the document; the server serves it as `openApiJson()` bytes. */
 export function openApiDocument() {
+  const endpoints = restEndpoints();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const endpoint of endpoints) {
     const item = (paths[endpoint.route.path] ??= {});
@@ -188,6 +189,10 @@ export function openApiDocument() {
 
 export type OpenApiDocument = ReturnType<typeof openApiDocument>;
 
-/** The document's bytes, built once: it depends on the code only. */
-export const openApiJson: Buffer = Buffer.from(JSON.stringify(openApiDocument()));
+let json: Buffer | undefined;
+
+/** The document's bytes, built on first use and kept: it depends on the code only. */
+export function openApiJson(): Buffer {
+  return (json ??= Buffer.from(JSON.stringify(openApiDocument())));
+}
 
