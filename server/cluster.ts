@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { connectDatabase } from './db/connect.js';
+import { connectDatabase, poolOptions } from './db/connect.js';
 import { seedOnStart } from './db/seed-on-start.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
 import { listen, rethrowAsListenError } from './http/edge/listen.js';
@@ -20,7 +20,7 @@ const log = createLogger(config.LOG_LEVEL).child({ role: 'primary' });
 const workers = Number(env.WORKERS ?? availableParallelism());
 if (!Number.isInteger(workers) || workers < 1) throw new Error(`WORKERS must be a positive integer, got ${env.WORKERS}`);
 
-const database = await connectDatabase(config.DATABASE_URL, { log, onMigrated: (target) => seedOnStart(target, config, log) });
+const database = await connectDatabase(config.DATABASE_URL, { log, onMigrated: (target) => seedOnStart(target, config, log), pool: poolOptions(config) });
 await database.close();
 
 const simulator = config.RATES_URL

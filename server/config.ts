@@ -14,6 +14,9 @@ const envSchema = z.object({
   PORT: int(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().min(1).default('./data/dev.db'),
+  // PostgreSQL only: connections per instance, and the longest wait for a connection or a statement.
+  DB_POOL_SIZE: int(1).default(10),
+  DB_TIMEOUT_MS: int(1).default(2000),
   // Unset: seed in development and tests only (see seedsDemoData); production seeds only on an explicit SEED=true.
   SEED: bool.optional(),
   SEED_USERS: int(0).max(10_000_000).default(1000),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { connectDatabase } from './db/connect.js';
+import { connectDatabase, poolOptions } from './db/connect.js';
 import type { PaymentsRepo, UsersRepo } from './repos/repos.js';
 import { seedOnStart } from './db/seed-on-start.js';
 import { createCursorCodec, type CursorCodec } from './pagination/cursor-codec.js';
@@ -65,6 +65,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const database = await connectDatabase(config.DATABASE_URL, {
     log,
     onMigrated: (target) => seedOnStart(target, config, log),
+    pool: poolOptions(config),
   });
   const defaultPlan: BucketPlan = {
     name: 'default',

@@ -52,4 +52,6 @@ export const ERROR_REASONS = {
   upstreamUnavailable: 'upstream_unavailable',
   /** 503 from admission control: the server is at capacity; wait as Retry-After says. */
   overloaded: 'overloaded',
+  /** 503: the database is unreachable or its pool is full; wait as Retry-After says. */
+  databaseUnavailable: 'database_unavailable',
 } as const;

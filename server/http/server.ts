@@ -124,6 +124,8 @@ export function createHttpServer(services: Services): HttpServer {
       return new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
+          // Keep-alive connections whose last request finished while draining are idle now: close them too.
+          server.closeIdleConnections();
           resolve();
         };
         const timer = setTimeout(() => {

@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllServers, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { inspectDatabase, onPostgres } from '../helpers/dialect.js';
+import { createTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const KEYS = 60;
 const KILLS = 4;
@@ -15,7 +16,9 @@ const amountOf = (i: number) => 700_000 + i;
 const DEADLINE_MS = 45_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'composure-crash-'));
-const dbFile = join(dir, 'crash.db');
+// A SQLite file, or on PostgreSQL (TEST_DIALECT=postgres) a database of its own.
+let postgres: TestPostgres | null = null;
+let dbFile = join(dir, 'crash.db');
 let child: ServerProcess | null = null;
 let provider: Server | null = null;
 afterAll(async () => {
@@ -23,6 +26,7 @@ afterAll(async () => {
   // A restart still starting when the test failed is killed too.
   await killAllServers();
   await new Promise((r) => provider?.close(r) ?? r(undefined));
+  await postgres?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -53,7 +57,7 @@ let ratesUrl = '';
 let takeovers = 0;
 function start(first: boolean): Promise<ServerProcess> {
   return startServer({
-    dbFile,
+    ...(onPostgres ? {} : { dbFile }),
     // The parent's environment, REDIS_URL excepted: SQLite alone holds the claims.
     inheritEnv: true,
     startTimeoutMs: 20_000,
@@ -72,12 +76,17 @@ function start(first: boolean): Promise<ServerProcess> {
       RATES_TTL_MS: '0',
       RATE_LIMIT_BURST: '100000',
       RATE_LIMIT_PER_SECOND: '100000',
+      ...(onPostgres ? { DATABASE_URL: dbFile } : {}),
     },
   });
 }
 
 describe('idempotent writes across crashes', () => {
   it('leaves every key with exactly one payment when the server is SIGKILLed at random moments', async () => {
+    if (onPostgres) {
+      postgres = await createTestPostgres();
+      dbFile = postgres.url;
+    }
     ratesUrl = await startSlowProvider();
     const deadline = Date.now() + DEADLINE_MS;
     child = await start(true);
@@ -133,19 +142,23 @@ describe('idempotent writes across crashes', () => {
     expect(statuses[409] ?? 0, JSON.stringify(statuses)).toBe(0);
     expect(takeovers).toBe(0);
 
-    const db = new Database(dbFile, { readonly: true });
+    const db = await inspectDatabase(dbFile);
     try {
-      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const made = db
-        .prepare('SELECT id, amount_cents AS amount FROM payments WHERE amount_cents >= ? ORDER BY amount_cents')
-        .all(amountOf(0)) as Array<{ id: number; amount: number }>;
+      // What a killed server may leave behind: a damaged SQLite file, or on PostgreSQL a held lock or an open transaction.
+      if (postgres) expect(await postgres.leftovers()).toEqual({ advisoryLocks: 0, idleInTransaction: 0 });
+      else expect(await db.all('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+      const made = (
+        await db.all<{ id: number; amount: number }>('SELECT id, amount_cents AS amount FROM payments WHERE amount_cents >= ? ORDER BY amount_cents', [
+          amountOf(0),
+        ])
+      ).map((p) => ({ id: Number(p.id), amount: Number(p.amount) }));
       // Exactly one payment per key: no key lost, none charged twice.
       expect(made.map((p) => p.amount)).toEqual(Array.from({ length: KEYS }, (_, i) => amountOf(i)));
-      const stored = db.prepare(
-        "SELECT state, response_body AS body FROM idempotency_keys WHERE tenant_id = 1 AND procedure = 'payments.create' AND key = ?",
-      );
       for (let i = 0; i < KEYS; i++) {
-        const row = stored.get(`crash-${i}`) as { state: string; body: string } | undefined;
+        const [row] = await db.all<{ state: string; body: string }>(
+          "SELECT state, response_body AS body FROM idempotency_keys WHERE tenant_id = 1 AND procedure = 'payments.create' AND key = ?",
+          [`crash-${i}`],
+        );
         expect(row?.state).toBe('done');
         // The stored answer is the one the client got, and names the one payment made for the key.
         expect(row?.body).toBe(answers.get(i));
@@ -153,7 +166,7 @@ describe('idempotent writes across crashes', () => {
         expect(made.find((p) => p.amount === amountOf(i))?.id).toBe(id);
       }
     } finally {
-      db.close();
+      await db.close();
     }
   }, 60_000);
 });

@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { startServer, type RunningServer } from '../../server/app.js';
+import { onPostgres } from './dialect.js';
+import { createTestPostgres, type TestPostgres } from './postgres.js';
 
 export interface TestServer extends RunningServer {
   dir: string;
+  /** The SQLite file, or on PostgreSQL the database URL. */
   dbFile: string;
+  /** On PostgreSQL (TEST_DIALECT=postgres): the server's own database, dropped on close. */
+  postgres: TestPostgres | null;
   /** A raw HTTP call to a procedure: GET for queries (input in the query string), POST for mutations. */
   call(path: string, opts?: CallOptions): Promise<CallResult>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -26,10 +31,15 @@ export interface CallResult {
   body: { result?: { data?: unknown }; error?: { message: string; code: number; data: Record<string, unknown> } };
 }
 
-/** A real server on 127.0.0.1:0 over a fresh SQLite file in a temp folder. */
+/**
+ * A real server on 127.0.0.1:0 over a fresh database: a SQLite file in a
+ * temp folder, or under TEST_DIALECT=postgres a PostgreSQL database made
+ * from the migrated template.
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'composure-test-'));
-  const dbFile = join(dir, 'test.db');
+  const postgres = onPostgres && env.DATABASE_URL === undefined ? await createTestPostgres() : null;
+  const dbFile = postgres?.url ?? join(dir, 'test.db');
   let server: RunningServer;
   try {
     const config = loadConfig({
@@ -43,18 +53,21 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     });
     server = await startServer(config);
   } catch (err) {
-    // A start that fails (a bad env in a test, a port taken) must not leave its folder behind.
+    // A start that fails (a bad env in a test, a port taken) must not leave its folder or database behind.
     rmSync(dir, { recursive: true, force: true });
+    await postgres?.drop();
     throw err;
   }
   const close = async () => {
     await server.close();
+    await postgres?.drop();
     rmSync(dir, { recursive: true, force: true });
   };
   return {
     ...server,
     dir,
     dbFile,
+    postgres,
     close,
     [Symbol.asyncDispose]: close,
     call: (path, opts = {}) => call(server.url, path, opts),

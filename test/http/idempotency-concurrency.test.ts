@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../server/idempotency/fingerprint.js';
 import { startTestServer, type CallResult, type TestServer } from '../helpers/server.js';
+import { onPostgres } from '../helpers/dialect.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -76,7 +77,8 @@ describe('concurrent requests with one key', () => {
 });
 
 describe('claims that overrun the lock, and answers stored by another process', () => {
-  it("takes over the claim of a handler hanging past IDEMPOTENCY_LOCK_MS and rolls back the late holder's write", async () => {
+  // SQLite holds claims in the process: a retry past the lock takes the key over from the hung handler.
+  it.skipIf(onPostgres)("takes over the claim of a handler hanging past IDEMPOTENCY_LOCK_MS and rolls back the late holder's write", async () => {
     // The first handler waits 2 s on the slow provider, far past the 200 ms lock.
     const s = (server = await startTestServer({ IDEMPOTENCY_LOCK_MS: '200', RATES_TIMEOUT_MS: '5000' }));
     s.services.simulator?.setMode('slow');
@@ -100,7 +102,31 @@ describe('claims that overrun the lock, and answers stored by another process', 
     expect(again.text).toBe(retry.text);
   });
 
-  it("lets an answer another process stored between claim and commit win: the effect is rolled back, 409, and the retry replays it", async () => {
+  // PostgreSQL ends the session of a claim idle past the lock by itself (idle_in_transaction_session_timeout).
+  it.runIf(onPostgres)("ends the claim of a handler idle past IDEMPOTENCY_LOCK_MS, rolls its write back and lets the retry run", async () => {
+    const s = (server = await startTestServer({ IDEMPOTENCY_LOCK_MS: '200', RATES_TIMEOUT_MS: '5000' }));
+    s.services.simulator?.setMode('slow');
+    const input = payment({ amountCents: 4321 });
+    const before = await payments(s);
+    const latePending = create(s, 'overrun-pg-1', input);
+    await untilHeld(s, 'overrun-pg-1');
+    expect((await create(s, 'overrun-pg-1', input)).status).toBe(409);
+    // The handler waits 2 s on the provider, idle inside its transaction far past the 200 ms lock.
+    const late = await latePending;
+    expect(late.status).toBe(409);
+    expect(late.headers.get('retry-after')).toBe('1');
+    expect(late.body.error?.data).toMatchObject({ code: 'CONFLICT', reason: 'idempotency_in_flight' });
+    expect(await payments(s)).toBe(before);
+    expect(await s.postgres?.leftovers()).toEqual({ advisoryLocks: 0, idleInTransaction: 0 });
+    s.services.simulator?.setMode('ok');
+    const retry = await create(s, 'overrun-pg-1', input);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(await payments(s)).toBe(before + 1);
+  });
+
+  // Another process writing the same SQLite file: PostgreSQL's instances are covered by test/scale/postgres-instances.test.ts.
+  it.skipIf(onPostgres)("lets an answer another process stored between claim and commit win: the effect is rolled back, 409, and the retry replays it", async () => {
     const s = (server = await startTestServer({ RATES_TIMEOUT_MS: '5000' }));
     s.services.simulator?.setMode('slow');
     const input = payment({ amountCents: 4321 });

@@ -7,7 +7,7 @@ let bobUserId: number;
 beforeAll(async () => {
   server = await startTestServer();
   const [bob] = await server.services.database.query<{ id: number }>('SELECT id FROM users WHERE tenant_id = 2 ORDER BY id LIMIT 1');
-  bobUserId = bob?.id ?? 0;
+  bobUserId = Number(bob?.id);
 });
 afterAll(() => server.close());
 
