@@ -76,6 +76,8 @@ export interface TestPostgres {
   readonly url: string;
   /** Advisory locks held and sessions idle inside a transaction on this database: what a clean run leaves is none. */
   leftovers(): Promise<{ advisoryLocks: number; idleInTransaction: number }>;
+  /** Raw SQL on the database, from outside the server under test. */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   /** Drops the database, ending any session still on it. */
   drop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -114,6 +116,15 @@ export async function createTestPostgres(): Promise<TestPostgres> {
         );
         return { advisoryLocks: Number(rows[0]?.locks), idleInTransaction: Number(rows[0]?.idle) };
       }),
+    async query<R>(text: string, params: unknown[] = []) {
+      const client = new pg.Client({ connectionString: urlFor(name), application_name: 'composure-tests' });
+      await client.connect();
+      try {
+        return (await client.query(text, params)).rows as R[];
+      } finally {
+        await client.end();
+      }
+    },
     drop,
     [Symbol.asyncDispose]: drop,
   };
