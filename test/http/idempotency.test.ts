@@ -177,14 +177,19 @@ describe('what is not stored', () => {
     const { database } = server.services;
     const before = await payments();
     // The key's row is written last; a trigger failing it must take the payment down with it.
-    await database.query(
-      "CREATE TRIGGER fail_key_insert BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'key store failed'); END",
-    );
+    if (database.dialect === 'postgres') {
+      await database.query("CREATE FUNCTION fail_key_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'key store failed'; END $$");
+      await database.query('CREATE TRIGGER fail_key_insert BEFORE INSERT ON idempotency_keys FOR EACH ROW EXECUTE FUNCTION fail_key_insert()');
+    } else {
+      await database.query(
+        "CREATE TRIGGER fail_key_insert BEFORE INSERT ON idempotency_keys BEGIN SELECT RAISE(ABORT, 'key store failed'); END",
+      );
+    }
     let failed: CallResult;
     try {
       failed = await create('key-store-fails', payment({ amountCents: 4711 }));
     } finally {
-      await database.query('DROP TRIGGER fail_key_insert');
+      await database.query(database.dialect === 'postgres' ? 'DROP TRIGGER fail_key_insert ON idempotency_keys' : 'DROP TRIGGER fail_key_insert');
     }
     expect(failed.status).toBe(500);
     expect(await payments()).toBe(before);
