@@ -29,6 +29,9 @@ interface Share<T> {
   readonly key: string;
   inflight: number;
   readonly queue: Entry<T>[];
+  /** Requests it started in the current turn (valid while `turn` is the current one). */
+  started: number;
+  turn: number;
 }
 
 interface Entry<T> {
@@ -80,17 +83,28 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
   const ring = new Set<Share<T>>();
   let inflight = 0;
   let queued = 0;
+  // The current event-loop turn (see beginTurn) and what started in it.
+  let turn = 0;
+  let turnStarted = 0;
+  let turnShares: Share<T>[] = [];
   let draining = false;
   let sweep: ReturnType<typeof setTimeout> | undefined;
   let sweepAt = Infinity;
 
   const forget = (share: Share<T>) => {
-    if (share.inflight === 0 && share.queue.length === 0) shares.delete(share.key);
+    if (share.inflight === 0 && share.queue.length === 0 && share.turn !== turn) shares.delete(share.key);
   };
 
   const run = (share: Share<T>, item: T, startedAt: number, waitedMs: number) => {
     inflight++;
     share.inflight++;
+    if (share.turn !== turn) {
+      share.turn = turn;
+      share.started = 0;
+      turnShares.push(share);
+    }
+    share.started++;
+    turnStarted++;
     const inflightAtStart = inflight;
     let done = false;
     opts.start(
@@ -198,16 +212,26 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
       const since = arrivedAt === undefined || arrivedAt > at ? at : arrivedAt;
       let share = shares.get(key);
       if (share === undefined) {
-        share = { key, inflight: 0, queue: [] };
+        share = { key, inflight: 0, queue: [], started: 0, turn: -1 };
         shares.set(key, share);
       }
-      // A free slot is taken however late the request is: a slow event loop
-      // alone (a starved CPU, a long GC) is not a reason to refuse work.
-      if (queued === 0 && inflight < limit.current) return run(share, item, at, at - since);
+      const late = at - since > queueTimeoutMs;
+      if (queued === 0 && inflight < limit.current) {
+        // A request that runs to its end within one turn holds its slot for
+        // no time: a server whose work is synchronous (SQLite) never has
+        // `limit` in flight, and its queue is the sockets one turn reads
+        // through. So a turn that has already started `limit` requests
+        // counts as full: a late request (it waited out the queue timeout
+        // before its handler ran) of a share that already started one in
+        // this turn is refused; a share's first is still served.
+        if (late && turnStarted >= limit.current && share.turn === turn && share.started > 0) return refuse({ item, arrivedAt: since, deadline: at, share }, 'queue_timeout');
+        // Otherwise a free slot is taken however late the request is: a slow
+        // loop alone (a starved CPU, a long GC) is not a reason to refuse work.
+        return run(share, item, at, at - since);
+      }
       // It must wait, and already waited its whole budget before its handler
       // ran (the event loop is behind): refused at once, unless its share
       // holds nothing, so a tenant with a small share is still served.
-      const late = at - since > queueTimeoutMs;
       const idle = share.inflight === 0 && share.queue.length === 0;
       const entry: Entry<T> = { item, arrivedAt: since, deadline: (late ? at : since) + queueTimeoutMs, share };
       if (late && !idle) return refuse(entry, 'queue_timeout');
@@ -226,6 +250,17 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
       ring.add(share);
       armSweep(entry.deadline);
       drain();
+    },
+    /**
+     * Marks the start of an event-loop turn: requests entered until the next
+     * call were all read in one pass over the ready sockets.
+     */
+    beginTurn(): void {
+      turn++;
+      turnStarted = 0;
+      const touched = turnShares;
+      turnShares = [];
+      for (const share of touched) forget(share);
     },
     /** The current limit, the requests holding a slot, and those waiting for one. */
     stats(): { limit: number; inflight: number; queued: number } {

@@ -67,6 +67,7 @@ export function createAdmission(opts: AdmissionOptions) {
   const arrival = (): number => {
     if (turnStart < 0) {
       turnStart = performance.now();
+      core.beginTurn();
       setImmediate(endTurn);
     }
     return turnStart;

@@ -106,6 +106,27 @@ describe('createFairAdmission', () => {
     expect(names()).toEqual(['a1', 'a2']);
   });
 
+  it('counts a turn that started `limit` requests as full: a late request of a share already served in it is refused, another share\'s first is served', () => {
+    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(2), queueTimeoutMs: 100 });
+    // Synchronous work: each request ends before the next one of the turn is read.
+    const sync = (key: string, name: string, arrivedAt: number) => {
+      admission.enter(key, name, arrivedAt);
+      finish(name);
+      clock.t += 60;
+    };
+    admission.beginTurn();
+    const turnStart = clock.t;
+    sync('alice', 'a1', turnStart);
+    sync('alice', 'a2', turnStart);
+    sync('alice', 'a3', turnStart);
+    sync('bob', 'b1', turnStart);
+    expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
+    expect(names()).toEqual(['a1', 'a2', 'b1']);
+    admission.beginTurn();
+    sync('alice', 'a4', clock.t);
+    expect(names()).toEqual(['a1', 'a2', 'b1', 'a4']);
+  });
+
   it('counts the wait before arrival in the queue timeout', () => {
     const { admission, shed, clock } = setup({ queueTimeoutMs: 100 });
     admission.enter('alice', 'a1');
