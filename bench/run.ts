@@ -21,6 +21,7 @@ import { cacheEntryMemory } from './cases/cache-entry-memory.js';
 import { idempotentWrite } from './cases/idempotent-write.js';
 import { clientOverhead } from './cases/client-overhead.js';
 import { peers } from './cases/peers.js';
+import { overload } from './cases/overload.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 60);
@@ -44,6 +45,7 @@ const cases: Record<string, () => Promise<BenchResult | Record<string, BenchResu
   memory: () => memory(smallDb(), SOAK_S),
   'cache-entry-memory': () => cacheEntryMemory(),
   peers: () => peers(smallDb(), RUNS),
+  overload: () => overload(smallDb()),
 };
 
 const only = process.argv.slice(2);

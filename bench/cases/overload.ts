@@ -1,0 +1,161 @@
+import { spawnComposure } from '../support/composure.js';
+import { ALICE, input } from '../support/fixtures.js';
+import { percentile, rawLoad, type RawLoadResult } from '../support/raw-load.js';
+import type { ServerProcess } from '../support/spawn-server.js';
+import { result, type BenchResult } from '../support/types.js';
+
+const CONNECTIONS = Number(process.env.BENCH_OVERLOAD_CONNECTIONS ?? 2000);
+const CAPACITY_CONNECTIONS = 16;
+const PHASE_MS = Number(process.env.BENCH_OVERLOAD_MS ?? 5000);
+const PATH = `/trpc/users.list${input({ limit: 100 })}`;
+
+interface Phase {
+  rps: number;
+  okPerSec: number;
+  p50Ms: number;
+  p99OkMs: number;
+  p99AllMs: number;
+  answered: number;
+  timeouts: number;
+  refused: number;
+  unclean: number;
+  cpuUsPerReq: number;
+  statuses: Record<string, number>;
+  healthzMaxMs?: number;
+  healthzFailed?: number;
+}
+
+/** /healthz every 200 ms on its own connection while `work` runs: the slowest answer, and those not in 1 s. */
+async function probeHealth(url: string, work: Promise<RawLoadResult>): Promise<{ maxMs: number; failed: number }> {
+  let running = true;
+  void work.finally(() => (running = false));
+  let maxMs = 0;
+  let failed = 0;
+  while (running) {
+    const started = performance.now();
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      await res.text();
+      if (res.status !== 200) failed++;
+    } catch {
+      failed++;
+    }
+    maxMs = Math.max(maxMs, performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { maxMs, failed };
+}
+
+async function phase(server: ServerProcess, connections: number, honourRetryAfter: boolean, probe: boolean): Promise<Phase> {
+  const cpuBefore = server.cpuMs();
+  const work = rawLoad({ url: server.url, path: PATH, headers: ALICE, connections, durationMs: PHASE_MS, honourRetryAfter });
+  const health = probe ? probeHealth(server.url, work) : undefined;
+  const r = await work;
+  const cpuMs = server.cpuMs() - cpuBefore;
+  const h = await health;
+  const answered = r.allMs.length;
+  const seconds = r.durationMs / 1000;
+  return {
+    rps: answered / seconds,
+    okPerSec: r.okMs.length / seconds,
+    p50Ms: percentile(r.okMs, 50),
+    p99OkMs: percentile(r.okMs, 99),
+    p99AllMs: percentile(r.allMs, 99),
+    answered,
+    timeouts: r.statuses['timeout'] ?? 0,
+    refused: r.statuses['503'] ?? 0,
+    unclean: r.unclean,
+    cpuUsPerReq: answered > 0 ? (cpuMs * 1000) / answered : 0,
+    statuses: r.statuses,
+    ...(h ? { healthzMaxMs: h.maxMs, healthzFailed: h.failed } : {}),
+  };
+}
+
+const round = (phase: Phase) =>
+  Object.fromEntries(Object.entries(phase).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 100) / 100 : v]));
+
+/**
+ * Overload (issue "admit what can be served in time"): one server with
+ * admission control, one without (ADMISSION_ENABLED=false), both on the
+ * uncached read as alice with rate limits off, phase by phase side by side:
+ * capacity at 16 connections, then 2 000 connections (opened first) whose
+ * clients wait as Retry-After says, then 2 000 that ignore it.
+ */
+export async function overload(dbFile: string): Promise<Record<string, BenchResult>> {
+  const env = { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false', MAX_CONNECTIONS: String(CONNECTIONS * 2) };
+  const on = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true' });
+  const off = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'false' });
+  try {
+    // Warm-up of both (JIT, SQLite page cache).
+    await phase(on, CAPACITY_CONNECTIONS, true, false);
+    await phase(off, CAPACITY_CONNECTIONS, true, false);
+    const capOn = await phase(on, CAPACITY_CONNECTIONS, true, false);
+    const capOff = await phase(off, CAPACITY_CONNECTIONS, true, false);
+    const respectOn = await phase(on, CONNECTIONS, true, true);
+    const respectOff = await phase(off, CONNECTIONS, true, true);
+    const ignoreOn = await phase(on, CONNECTIONS, false, true);
+    const ignoreOff = await phase(off, CONNECTIONS, false, true);
+    // The same capacity again, so the CPU ratio is a median of two interleaved pairs.
+    const capOn2 = await phase(on, CAPACITY_CONNECTIONS, true, false);
+    const capOff2 = await phase(off, CAPACITY_CONNECTIONS, true, false);
+
+    const capacity = capOn.okPerSec;
+    const p99Bound = Math.max(5 * capOn.p99OkMs, 250);
+    const inTurnMs = (CONNECTIONS / capacity) * 1000;
+    const cpuRatio = (capOn.cpuUsPerReq + capOn2.cpuUsPerReq) / (capOff.cpuUsPerReq + capOff2.cpuUsPerReq);
+    const sides = (a: Phase, b: Phase) => ({ a: round(a), b: round(b) });
+    const respectTotal = respectOn.answered + respectOn.timeouts;
+    return {
+      'overload/goodput': result({
+        measures: `${CONNECTIONS} conns honouring Retry-After: 2xx/s ÷ capacity (${capacity.toFixed(0)}/s at ${CAPACITY_CONNECTIONS}), shedding on (b: off)`,
+        ratio: respectOn.okPerSec / capacity,
+        target: 0.8,
+        comparison: '>=',
+        ...sides(respectOn, respectOff),
+        extra: { offRatio: respectOff.okPerSec / capOff.okPerSec },
+      }),
+      'overload/p99': result({
+        measures: `${CONNECTIONS} conns honouring Retry-After: p99 of 2xx ÷ max(5 × p99 at capacity, 250 ms) = ${p99Bound.toFixed(0)} ms`,
+        ratio: respectOn.p99OkMs / p99Bound,
+        target: 1,
+        comparison: '<=',
+        ...sides(respectOn, respectOff),
+        extra: { p99OkMsOn: respectOn.p99OkMs, p99OkMsOff: respectOff.p99OkMs, p99AtCapacityMs: capOn.p99OkMs },
+      }),
+      'overload/timeouts': result({
+        measures: `${CONNECTIONS} conns honouring Retry-After: timeouts (2 s) ÷ requests, shedding on; every 503 clean (Retry-After, overloaded)`,
+        ratio: respectTotal > 0 ? respectOn.timeouts / respectTotal : 1,
+        target: 0.01,
+        comparison: '<=',
+        ...sides(respectOn, respectOff),
+        extra: { uncleanRefusals: respectOn.unclean + ignoreOn.unclean, offTimeouts: respectOff.timeouts },
+      }),
+      'overload/healthz': result({
+        measures: `/healthz during ${CONNECTIONS} conns honouring Retry-After: slowest answer ÷ 1 s, shedding on`,
+        ratio: (respectOn.healthzMaxMs ?? 0) / 1000 + (respectOn.healthzFailed ?? 0),
+        target: 1,
+        comparison: '<=',
+        ...sides(respectOn, respectOff),
+        extra: { healthzMaxMsOff: respectOff.healthzMaxMs, healthzFailedOff: respectOff.healthzFailed },
+      }),
+      'overload/ignore-retry-after': result({
+        measures: `${CONNECTIONS} conns ignoring Retry-After: p99 of all answers ÷ half of serving them all in turn (${(inTurnMs / 2).toFixed(0)} ms); none unanswered`,
+        ratio: ignoreOn.timeouts > 0 ? Infinity : ignoreOn.p99AllMs / (inTurnMs / 2),
+        target: 1,
+        comparison: '<=',
+        ...sides(ignoreOn, ignoreOff),
+        extra: { p99AllMsOn: ignoreOn.p99AllMs, p99AllMsOff: ignoreOff.p99AllMs, timeoutsOn: ignoreOn.timeouts, timeoutsOff: ignoreOff.timeouts },
+      }),
+      'overload/admission-cpu': result({
+        measures: `server CPU per request at capacity (${CAPACITY_CONNECTIONS} conns), admission on ÷ off (cost of admission ≤ 2 %)`,
+        ratio: cpuRatio,
+        target: 1.02,
+        comparison: '<=',
+        ...sides(capOn, capOff),
+        extra: { cpuUsPerReqOn: [capOn.cpuUsPerReq, capOn2.cpuUsPerReq], cpuUsPerReqOff: [capOff.cpuUsPerReq, capOff2.cpuUsPerReq] },
+      }),
+    };
+  } finally {
+    await Promise.all([on.stop(), off.stop()]);
+  }
+}
