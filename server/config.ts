@@ -1,10 +1,27 @@
 import { z } from 'zod';
 import { corsOriginsSchema } from './http/cors.js';
+import { compileTrust } from './http/edge/client-address.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number) => z.coerce.number().int().min(min);
+// A comma-separated list; each TRUST_PROXY entry is checked as proxy-addr will read it.
+const trustList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+  .refine(
+    (entries) => {
+      try {
+        compileTrust(entries);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'each entry must be an IP address, a CIDR range, or loopback, linklocal, uniquelocal' },
+  );
 
 // One schema for the whole environment: a bad setting fails at start with
 // the variable's name, never later inside a request.
@@ -36,6 +53,19 @@ const envSchema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
   AUTH_FAILURE_BURST: int(1).default(10),
   AUTH_FAILURE_PER_SECOND: z.coerce.number().positive().default(1),
+  // Failed authentications from all addresses together, so many addresses cannot guess at full speed either.
+  AUTH_FAILURE_GLOBAL_BURST: int(1).default(1000),
+  AUTH_FAILURE_GLOBAL_PER_SECOND: z.coerce.number().positive().default(100),
+  // Proxies whose X-Forwarded-For is believed; none by default, so the socket's peer is the client.
+  TRUST_PROXY: trustList,
+  MAX_BATCH_SIZE: int(1).default(10),
+  HEADERS_TIMEOUT_MS: int(1).default(10_000),
+  REQUEST_TIMEOUT_MS: int(1).default(30_000),
+  // Below the usual 1024 open-file limit, with room for the database, Redis and the simulator.
+  MAX_CONNECTIONS: int(1).default(900),
+  MAX_CONNECTIONS_PER_ADDRESS: int(1).default(128),
+  // Unset: /metrics is open in development and a 404 elsewhere.
+  METRICS_TOKEN: z.string().min(16).optional(),
   IDEMPOTENCY_TTL_MS: int(1).default(86_400_000),
   IDEMPOTENCY_LOCK_MS: int(1).default(30_000),
   IDEMPOTENCY_PURGE_INTERVAL_MS: int(1).default(60_000),
@@ -63,6 +93,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+// Node refuses a head timeout past the whole-request timeout (server.headersTimeout <= requestTimeout).
+const checkedSchema = envSchema.refine((c) => c.HEADERS_TIMEOUT_MS <= c.REQUEST_TIMEOUT_MS, {
+  message: 'must not exceed REQUEST_TIMEOUT_MS',
+  path: ['HEADERS_TIMEOUT_MS'],
+});
+
 export type Env = z.input<typeof envSchema>;
 export type Config = z.infer<typeof envSchema>;
 
@@ -80,7 +116,7 @@ export function seedsDemoData(config: Pick<Config, 'SEED' | 'NODE_ENV'>): boolea
  * Throws with every offending variable named.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);

@@ -7,15 +7,10 @@ export interface Context {
   req: IncomingMessage;
   res: ServerResponse;
   requestId: string;
+  /** The client's address: the socket's peer, or what a TRUST_PROXY proxy forwarded. */
   clientIp: string;
   services: Services;
   log: Logger;
-}
-
-export function clientIp(req: IncomingMessage): string {
-  // The socket address, not X-Forwarded-For: trusting a client-set header
-  // would let anyone pick their own rate-limit bucket.
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /**
@@ -24,5 +19,5 @@ export function clientIp(req: IncomingMessage): string {
  */
 export function createContext(req: IncomingMessage, res: ServerResponse, services: Services): Context {
   const requestId = String(res.getHeader('x-request-id') ?? '');
-  return { req, res, requestId, clientIp: clientIp(req), services, log: services.log.child({ requestId }) };
+  return { req, res, requestId, clientIp: services.clientAddress.of(req), services, log: services.log.child({ requestId }) };
 }

@@ -17,6 +17,7 @@ import { startRatesSimulator } from './downstream/rates-simulator.js';
 import { rethrowAsListenError } from './http/edge/listen.js';
 import { onlyMethods, type Route } from './http/edge/only-methods.js';
 import { simulatorControl } from './http/edge/simulator-control.js';
+import { createClientAddress, type ClientAddress } from './http/edge/client-address.js';
 import { createRatesProvider } from './downstream/rates-provider.js';
 import { createRatesService } from './downstream/rates-service.js';
 import { createIdempotency, type IdempotencyService } from './idempotency/index.js';
@@ -37,6 +38,8 @@ export interface Services {
   payments: PaymentsRepo;
   cursors: CursorCodec;
   authGate: AuthGate;
+  /** Who sent a request (TRUST_PROXY decides whether X-Forwarded-For is believed), and the group limits count it in. */
+  clientAddress: ClientAddress;
   /** The API-key look-up alone: no failure counting, no response headers (fast paths peek with it). */
   authenticate: Authenticator;
   /** Per-key buckets; null when RATE_LIMIT_ENABLED=false. */
@@ -108,6 +111,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const idempotency = createIdempotency({ database, config, log });
   const authenticate = createAuthenticator({ apiKeys: database.apiKeys, defaultPlan });
   const procedures = proceduresOf(appRouter);
+  const clientAddress = createClientAddress(config.TRUST_PROXY);
   const shared = redis
     ? createRedisSharedLevel({
         redis: redis.command,
@@ -138,7 +142,14 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
         burst: config.AUTH_FAILURE_BURST,
         perSecond: config.AUTH_FAILURE_PER_SECOND,
       },
+      globalFailurePlan: {
+        name: 'auth-failures-global',
+        burst: config.AUTH_FAILURE_GLOBAL_BURST,
+        perSecond: config.AUTH_FAILURE_GLOBAL_PER_SECOND,
+      },
+      addressOf: (req) => clientAddress.groupOf(clientAddress.of(req)),
     }),
+    clientAddress,
     authenticate,
     limiter: config.RATE_LIMIT_ENABLED ? limiter : null,
     bus,

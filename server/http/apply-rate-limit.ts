@@ -16,6 +16,14 @@ function policyHeader(plan: BucketPlan): string {
   return text;
 }
 
+// Answers whose whole cost was taken up front (a batch, server/http/edge/batch-guard.ts).
+const prepaid = new WeakMap<ServerResponse, RateLimitDecision>();
+
+/** Records that `res`'s request has paid for all its calls: each call's take then admits without taking again. */
+export function markPrepaid(res: ServerResponse, decision: RateLimitDecision): void {
+  prepaid.set(res, decision);
+}
+
 /**
  * Takes `cost` tokens from the caller's bucket and writes the RateLimit
  * headers (and, on a rejection, Retry-After and `no-store`) onto `res`.
@@ -28,6 +36,8 @@ export async function applyRateLimit(
   cost: number,
 ): Promise<RateLimitDecision> {
   if (limiter === null) return UNLIMITED;
+  const paid = prepaid.get(res);
+  if (paid !== undefined) return paid;
   const pending = limiter.take(`key:${auth.apiKeyId}`, auth.plan, cost);
   // The memory store answers synchronously: awaiting only a real Promise
   // keeps a microtask off the hot path.

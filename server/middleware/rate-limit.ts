@@ -4,6 +4,16 @@ import { ApiError } from '../errors.js';
 import { middleware } from '../trpc.js';
 import type { AuthInfo } from '../auth/authenticate.js';
 import { applyRateLimit } from '../http/apply-rate-limit.js';
+import type { RateLimitDecision } from '../stores/rate-limit-store.js';
+
+/** The 429 of an empty API-key bucket; a whole batch refused up front gets the same. */
+export function rateLimitedError(decision: RateLimitDecision): TRPCError {
+  return new TRPCError({
+    code: 'TOO_MANY_REQUESTS',
+    message: `Rate limit exceeded for this API key; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s.`,
+    cause: new ApiError({ reason: ERROR_REASONS.rateLimited, retryAfterMs: decision.retryAfterMs }),
+  });
+}
 
 /**
  * Takes the procedure's cost (meta `cost`, default 1) from the caller's
@@ -13,12 +23,6 @@ import { applyRateLimit } from '../http/apply-rate-limit.js';
 export const rateLimit = middleware(async ({ ctx, meta, next }) => {
   const { auth } = ctx as typeof ctx & { auth: AuthInfo };
   const decision = await applyRateLimit(ctx.services.limiter, ctx.res, auth, meta?.cost ?? 1);
-  if (!decision.allowed) {
-    throw new TRPCError({
-      code: 'TOO_MANY_REQUESTS',
-      message: `Rate limit exceeded for this API key; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s.`,
-      cause: new ApiError({ reason: ERROR_REASONS.rateLimited, retryAfterMs: decision.retryAfterMs }),
-    });
-  }
+  if (!decision.allowed) throw rateLimitedError(decision);
   return next();
 });

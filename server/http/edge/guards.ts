@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import type { Services } from '../../services.js';
+import { batchGuard } from './batch-guard.js';
 import { adapterCanParse } from './host-guard.js';
 import { sendEdgeError } from './send-error.js';
 
@@ -14,5 +15,5 @@ export function edgeGuards(req: IncomingMessage, res: ServerResponse, services: 
     sendEdgeError(req, res, services, new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid Host header: it must be a host name or address, with an optional port.' }));
     return true;
   }
-  return false;
+  return batchGuard(req, res, services);
 }

@@ -15,6 +15,8 @@ describe('auth gate', () => {
       authenticate: () => (lookups++, info),
       limiter: createMemoryRateLimitStore(),
       failurePlan: { name: 'auth-failures', burst: 3, perSecond: 1 },
+      globalFailurePlan: { name: 'auth-failures-global', burst: 30, perSecond: 10 },
+      addressOf: () => '127.0.0.1',
     });
     const req = fakeReq();
     expect(await gate(req, fakeRes())).toBe(info);
