@@ -9,6 +9,7 @@ import { seedOnStart } from './db/seed-on-start.js';
 import { startRatesSimulator } from './downstream/rates-simulator.js';
 import { listen, rethrowAsListenError } from './http/edge/listen.js';
 import { exitOnStartupError, orExit } from './http/edge/startup-error.js';
+import { serveClusterMetrics } from './metrics/cluster.js';
 
 // `npm run start:cluster`: WORKERS processes share the port (node:cluster),
 // the database (a SQLite file in WAL mode, or PostgreSQL) and, with REDIS_URL, limits, cache and invalidation.
@@ -39,6 +40,7 @@ if (config.PORT !== 0) {
 }
 if (simulator) log.info({ ratesSimulator: simulator.url, control: config.NODE_ENV === 'development' ? simulator.controlUrl : undefined }, 'rates simulator started');
 
+serveClusterMetrics();
 cluster.setupPrimary({ exec: fileURLToPath(new URL('./main.ts', import.meta.url)) });
 let stopping = false;
 const fork = () =>

@@ -10,6 +10,7 @@ import { createAuthGate, type AuthGate } from './auth/auth-gate.js';
 import { createMemoryBus, type EventBus } from './events/bus.js';
 import { createRedisBus } from './events/redis-bus.js';
 import { connectRedis, type RedisConnections } from './redis/connection.js';
+import { redisReadiness } from './redis/readiness.js';
 import { createRedisRateLimitStore } from './stores/redis-rate-limit.js';
 import type { RateLimitStore, BucketPlan } from './stores/rate-limit-store.js';
 import { createMemoryRateLimitStore } from './stores/memory-rate-limit.js';
@@ -18,6 +19,8 @@ import { rethrowAsListenError } from './http/edge/listen.js';
 import { onlyMethods, type Route } from './http/edge/only-methods.js';
 import { simulatorControl } from './http/edge/simulator-control.js';
 import { createClientAddress, type ClientAddress } from './http/edge/client-address.js';
+import { metricsAccess } from './http/edge/metrics-access.js';
+import { metricsHandler } from './metrics/cluster.js';
 import { createRatesProvider } from './downstream/rates-provider.js';
 import { createRatesService } from './downstream/rates-service.js';
 import { createIdempotency, type IdempotencyService } from './idempotency/index.js';
@@ -161,11 +164,11 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     ratesProvider,
     simulator,
     readiness: redis
-      ? { redis: async () => ({ status: redis.ready() ? 'ok' : 'degraded', required: true }) }
+      ? { redis: () => redisReadiness(redis, config.REDIS_TIMEOUT_MS) }
       : {},
     redis,
     routes: {
-      '/metrics': onlyMethods(['GET'], metrics.handler),
+      '/metrics': metricsAccess(config, onlyMethods(['GET'], metricsHandler(metrics.registry, metrics.handler))),
       ...(development && simulator ? { '/simulator/mode': simulatorControl(simulator) } : {}),
     },
     async close() {

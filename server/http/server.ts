@@ -4,6 +4,8 @@ import { appRouter } from '../routers/app.js';
 import { createContext, type Context } from '../context.js';
 import type { Services } from '../services.js';
 import { cors } from './cors.js';
+import { capConnections, timeoutOptions } from './edge/connections.js';
+import { closeIfAnsweredEarly } from './edge/early-answer.js';
 import { edgeGuards } from './edge/guards.js';
 import { cheapPaths, fastPaths } from './fast-paths.js';
 import { healthz, readyz } from './health.js';
@@ -97,8 +99,9 @@ export function createHttpServer(services: Services): HttpServer {
 
   // One line per request at LOG_LEVEL=debug; at info and above the hot path pays nothing for it.
   const accessLog = log.isLevelEnabled('debug');
-  const server = createServer((req, res) => {
+  const server = createServer(timeoutOptions(services.config), (req, res) => {
     inFlight++;
+    closeIfAnsweredEarly(req, res);
     const started = accessLog ? performance.now() : 0;
     res.once('close', () => {
       inFlight--;
@@ -116,6 +119,7 @@ export function createHttpServer(services: Services): HttpServer {
     });
   });
   server.keepAliveTimeout = 5_000;
+  capConnections(server, services.config, services.clientAddress);
 
   return {
     server,

@@ -1,18 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
+// Outside development /metrics needs the token (test/http/edge-metrics.test.ts pins who may read it).
+const METRICS_TOKEN = 'metrics-test-token-0123456789';
 let server: TestServer;
 let other: TestServer;
 beforeAll(async () => {
   [server, other] = await Promise.all([
-    startTestServer({ RATE_LIMIT_BURST: '4', RATE_LIMIT_PER_SECOND: '0.01' }),
-    startTestServer(),
+    startTestServer({ RATE_LIMIT_BURST: '4', RATE_LIMIT_PER_SECOND: '0.01', METRICS_TOKEN }),
+    startTestServer({ METRICS_TOKEN }),
   ]);
 });
 afterAll(() => Promise.all([server.close(), other.close()]));
 
 async function scrape(target: TestServer): Promise<{ res: Response; values: Map<string, number> }> {
-  const res = await fetch(`${target.url}/metrics`);
+  const res = await fetch(`${target.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   const text = await res.text();
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {

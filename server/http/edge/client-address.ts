@@ -13,6 +13,8 @@ export interface ClientAddress {
   groupOf(address: string): string;
   /** Whether a socket peer is a trusted proxy (its connections stand for many clients). */
   isTrustedProxy(address: string): boolean;
+  /** An IPv4-mapped IPv6 address as the IPv4 address it maps; any other as it is. */
+  normalise(address: string): string;
 }
 
 /**
@@ -44,5 +46,6 @@ export function createClientAddress(trustProxy: readonly string[]): ClientAddres
     isTrustedProxy(address) {
       return trust !== null && trust(normalise(address), 0);
     },
+    normalise,
   };
 }

@@ -15,5 +15,10 @@ export function edgeGuards(req: IncomingMessage, res: ServerResponse, services: 
     sendEdgeError(req, res, services, new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid Host header: it must be a host name or address, with an optional port.' }));
     return true;
   }
+  // A declared length past the limit is refused before a byte of the body is read (and the connection closed).
+  if (Number(req.headers['content-length'] ?? 0) > services.config.MAX_BODY_BYTES) {
+    sendEdgeError(req, res, services, new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: `Body larger than MAX_BODY_BYTES (${services.config.MAX_BODY_BYTES} bytes).` }));
+    return true;
+  }
   return batchGuard(req, res, services);
 }
