@@ -63,7 +63,7 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_MS: int(1).default(30_000),
   // Below the usual 1024 open-file limit, with room for the database, Redis and the simulator.
   MAX_CONNECTIONS: int(1).default(900),
-  MAX_CONNECTIONS_PER_ADDRESS: int(1).default(128),
+  MAX_CONNECTIONS_PER_ADDRESS: int(1).default(256),
   // Unset: /metrics is open in development and a 404 elsewhere.
   METRICS_TOKEN: z.string().min(16).optional(),
   IDEMPOTENCY_TTL_MS: int(1).default(86_400_000),
