@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError, type AnyTRPCProcedure } from '@trpc/server';
 import { getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
+import type { AuthInfo } from '../../auth/authenticate.js';
 import { trpcCallsOf } from '../../idempotency/trpc-request.js';
 import type { Meta } from '../../meta.js';
 import { rateLimitedError } from '../../middleware/rate-limit.js';
@@ -38,7 +39,7 @@ export async function batchGuard(req: IncomingMessage, res: ServerResponse, serv
     sendEdgeError(req, res, services, error);
     return true;
   }
-  let auth;
+  let auth: AuthInfo;
   try {
     auth = await services.authGate(req, res);
   } catch (cause) {
