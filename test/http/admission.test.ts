@@ -8,9 +8,13 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
+// Outside development /metrics needs its token.
+const METRICS_TOKEN = 'admission-metrics-token-0123456789';
+const metricsAuth = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+
 /** A server with one admission slot and no queue, the slot held by a rates call whose provider hangs. */
 async function saturated(env: Record<string, string> = {}): Promise<TestServer> {
-  const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000', ...env });
+  const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000', METRICS_TOKEN, ...env });
   servers.push(server);
   server.services.simulator?.setMode('hang');
   const hold = new AbortController();
@@ -74,7 +78,7 @@ describe('admission control', () => {
   });
 
   it('never sheds /healthz, /readyz, /metrics, cache hits or their 304s', async () => {
-    const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000' });
+    const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000', METRICS_TOKEN });
     servers.push(server);
     const warm = await server.call('users.byId', { input: { id: 1 } });
     expect(warm.status).toBe(200);
@@ -87,7 +91,7 @@ describe('admission control', () => {
 
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${server.url}/metrics`, metricsAuth)).status).toBe(200);
     const hit = await server.call('users.byId', { input: { id: 1 } });
     expect(hit.status).toBe(200);
     expect(hit.headers.get('cache-status')).toBe('composure; hit');
@@ -111,7 +115,7 @@ describe('admission control', () => {
     expect((await server.call('users.list', { input: { limit: 1 }, key: 'demo-bob' })).status).toBe(503);
     // The cache's cheap path, before admission, already refuses a key that does not exist.
     expect((await server.call('users.list', { input: { limit: 1 }, key: 'not-a-key' })).status).toBe(401);
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${server.url}/metrics`, metricsAuth)).text();
     expect(text).toMatch(/^composure_admission_shed_total\{tenant="1"\} 1$/m);
     expect(text).toMatch(/^composure_admission_shed_total\{tenant="2"\} 1$/m);
     expect(text).toMatch(/^composure_admission_limit 1$/m);
