@@ -82,7 +82,7 @@ const round = (phase: Phase) =>
  * clients wait as Retry-After says, then 2 000 that ignore it.
  */
 export async function overload(dbFile: string): Promise<Record<string, BenchResult>> {
-  const env = { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false', MAX_CONNECTIONS: String(CONNECTIONS * 2) };
+  const env = { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false', MAX_CONNECTIONS: String(CONNECTIONS * 2), MAX_CONNECTIONS_PER_ADDRESS: String(CONNECTIONS * 2) };
   const on = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true' });
   const off = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'false' });
   try {

@@ -30,6 +30,8 @@ describe.runIf(enabled)('overload', () => {
         // Behind a gateway that limits per key, without the cache: every call costs a real page.
         RATE_LIMIT_ENABLED: 'false',
         CACHE_ENABLED: 'false',
+        // Every flooding connection comes from 127.0.0.1: above the per-address cap (256) on purpose.
+        MAX_CONNECTIONS_PER_ADDRESS: String(ALICE_CONNECTIONS * 2),
       },
     });
     const aliceAgent = keepAliveAgent(ALICE_CONNECTIONS);
