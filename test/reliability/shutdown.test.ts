@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { integrityCheck, tempDir, withDatabase } from './support/database.js';
 import { bearer, keepAliveAgent, queryPath, resultData, send, type Outcome } from './support/http.js';
@@ -10,17 +11,27 @@ const EXIT_WITHIN_MS = 10_000;
 
 afterAll(killAllServers);
 
-/** POSTs a mode to the rates simulator's control endpoint (`POST /mode`, body `slow`). */
-function setSimulatorMode(ratesUrl: string, mode: string): Promise<number> {
-  const control = new URL(ratesUrl.replace(/\/rates$/, '/mode'));
-  return new Promise((resolve, reject) => {
-    const req = request(control, { method: 'POST', headers: { 'content-type': 'text/plain' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(mode);
+/**
+ * A rates provider that answers after 2 s: every rates.latest on a fresh server waits on it. The test's own,
+ * because the built-in simulator's control endpoint exists in development only and this server runs as in production.
+ */
+async function startSlowProvider(): Promise<{ url: string; close(): Promise<void> }> {
+  const provider = createServer((_req, res) => {
+    const timer = setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ base: 'USD', rates: { EUR: 0.92 }, asOf: new Date().toISOString() }));
+    }, 2_000);
+    res.once('close', () => clearTimeout(timer));
   });
+  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/rates`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        provider.closeAllConnections();
+        provider.close(() => resolve());
+      }),
+  };
 }
 
 describe('shutdown under load', () => {
@@ -28,13 +39,15 @@ describe('shutdown under load', () => {
     const tmp = tempDir('shutdown');
     // One connection per request: 50 sockets busy at once.
     const agent = keepAliveAgent(CONNECTIONS);
+    const provider = await startSlowProvider();
     try {
       const server = await startServer({
         dbFile: tmp.dbFile,
         env: {
           RATE_LIMIT_BURST: '1000000',
           RATE_LIMIT_PER_SECOND: '1000000',
-          // Above the simulator's 2 s in slow mode, so the slow answers succeed.
+          // Above the provider's 2 s, so the slow answers succeed.
+          RATES_URL: provider.url,
           RATES_TIMEOUT_MS: '6000',
           // A fixed limit above the 50 connections: all of them must be inside a handler at SIGTERM,
           // none waiting in (or shed by) admission; shedding is overload.test.ts's subject.
@@ -42,8 +55,6 @@ describe('shutdown under load', () => {
           LOG_LEVEL: 'info',
         },
       });
-      expect(server.ratesSimulatorUrl, 'the startup line names the simulator').toBeDefined();
-      expect(await setSimulatorMode(server.ratesSimulatorUrl ?? '', 'slow')).toBe(200);
       // A write before the drain, so the reopened file has something to check;
       // users.create, because anything that reads rates would cache them and
       // let the requests below finish at once.
@@ -111,6 +122,7 @@ describe('shutdown under load', () => {
     } finally {
       agent.destroy();
       await killAllServers();
+      await provider.close();
       tmp.remove();
     }
   }, 60_000);
