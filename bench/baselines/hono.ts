@@ -55,3 +55,4 @@ app.post('/payments', async (c) => {
 serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: '127.0.0.1' }, (info) => {
   console.log(`Hono listening on http://127.0.0.1:${info.port}`);
 });
+process.on('SIGTERM', () => process.exit(0));

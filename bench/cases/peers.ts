@@ -1,38 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type autocannon from 'autocannon';
 import { spawnServer, type ServerProcess } from '../support/spawn-server.js';
 import { spawnComposure } from '../support/composure.js';
 import { ALICE, UNLIMITED_ENV, input } from '../support/fixtures.js';
 import { load, type LoadResult } from '../support/load.js';
+import { IDS, batchPaths, honoPaths, keyedPosts, trpcPaths } from '../support/scenarios.js';
 import { cpuSpread, ratioSpread, rounds, spread, type Spread } from '../support/rounds.js';
 import { result, type BenchResult } from '../support/types.js';
 
-// 500 distinct ids cycled, so no side serves one hot row.
-const IDS = Array.from({ length: 500 }, (_, i) => i + 1);
 const DURATION_S = Number(process.env.BENCH_PEERS_S ?? 3);
-const JSON_BODY = { ...ALICE, 'content-type': 'application/json' };
-
-/** A keyed create per request: a fresh Idempotency-Key and amount each time, users cycled. */
-function keyedPosts(path: string): autocannon.Request[] {
-  let n = 0;
-  return [
-    {
-      method: 'POST',
-      path,
-      setupRequest: (req) => {
-        n++;
-        const body = JSON.stringify({ userId: (n % 500) + 1, amountCents: 100 + n, currency: 'EUR' });
-        return { ...req, headers: { ...JSON_BODY, 'idempotency-key': randomUUID() }, body };
-      },
-    },
-  ];
-}
-
-const batchOf3 = (i: number) => {
-  const ids = [i, i + 1, i + 2].map((n) => ((n - 1) % 500) + 1);
-  const calls = Object.fromEntries(ids.map((id, k) => [String(k), { id }]));
-  return `/trpc/users.byId,users.byId,users.byId?batch=1&input=${encodeURIComponent(JSON.stringify(calls))}`;
-};
 
 async function bodyOf(url: string, headers: Record<string, string> = ALICE): Promise<string> {
   const res = await fetch(url, { headers });
@@ -67,7 +41,6 @@ export async function peers(dbFile: string, runs: number): Promise<Record<string
       start(spawnServer('bench/baselines/orpc.ts', peerEnv)),
       start(spawnServer('bench/baselines/bare-trpc.ts', peerEnv)),
     ]);
-    const trpcPaths = IDS.map((id) => `/trpc/users.byId${input({ id })}`);
     // The same JSON from every peer that answers in tRPC's envelope; warms Composure's cache.
     const reference = await bodyOf(`${uncached.url}${trpcPaths[0]}`);
     for (const url of [`${cached.url}${trpcPaths[0]}`, `${hono.url}/users/1`, `${fastify.url}/users/1`]) {
@@ -81,13 +54,13 @@ export async function peers(dbFile: string, runs: number): Promise<Record<string
       load(server.url, { headers: ALICE, server, durationS, ...opts });
     const contenders: Record<string, () => Promise<LoadResult>> = {
       'node:http, fixed bytes': on(plain, {}),
-      'Hono read': on(hono, { paths: IDS.map((id) => `/users/${id}`) }),
-      'fastify read': on(fastify, { paths: IDS.map((id) => `/users/${id}`) }),
+      'Hono read': on(hono, { paths: honoPaths }),
+      'fastify read': on(fastify, { paths: honoPaths }),
       'oRPC read': on(orpc, { paths: IDS.map((id) => `/rpc/users/byId?data=${encodeURIComponent(JSON.stringify({ json: { id } }))}`) }),
       'bare tRPC read': on(bare, { paths: IDS.map((id) => `/trpc/byId${input({ id })}`) }),
       'Composure cache hit': on(cached, { paths: trpcPaths }),
       'Composure uncached read': on(uncached, { paths: trpcPaths }),
-      'Composure batch of 3 (uncached)': on(uncached, { paths: IDS.map(batchOf3) }),
+      'Composure batch of 3 (uncached)': on(uncached, { paths: batchPaths }),
       'Hono keyed POST (two rows)': on(hono, { requests: keyedPosts('/payments') }),
       'Composure keyed payments.create': on(cached, { requests: keyedPosts('/trpc/payments.create') }),
     };

@@ -21,8 +21,14 @@ const CLOCK_TICKS = 100;
  * Starts a TypeScript entry in its own Node process (so load and server do
  * not share a core's event loop) and resolves once it prints its URL.
  */
-export function spawnServer(entry: string, env: Record<string, string>, timeoutMs = 120_000): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function spawnServer(
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

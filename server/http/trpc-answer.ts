@@ -38,7 +38,7 @@ function writeAnswer(res: ServerResponse, status: number, meta: AnswerMeta, body
 
 const NO_ERRORS: readonly TRPCError[] = [];
 
-/** A query's success: 200 `{"result":{"data":…}}`. */
+/** A call's success: 200 `{"result":{"data":…}}`. */
 export function sendTrpcResult(res: ServerResponse, data: unknown): void {
   writeAnswer(res, 200, responseMeta({ errors: NO_ERRORS }), JSON.stringify({ result: { data } }));
 }
@@ -46,17 +46,38 @@ export function sendTrpcResult(res: ServerResponse, data: unknown): void {
 export interface TrpcErrorAnswer {
   error: TRPCError;
   path: string;
+  /** The procedure's type, as the adapter gives it to the error formatter. @default 'query' */
+  type?: 'query' | 'mutation';
   /** What the adapter passes: the parsed input if a middleware read it, else undefined. */
   input: unknown;
   ctx: Context;
 }
 
 /**
- * A query's failure: the adapter's onError, then `{"error": shape}` from
+ * A call's failure: the adapter's onError, then `{"error": shape}` from
  * the router's error formatter, with the status tRPC derives from it.
  */
-export function sendTrpcError(res: ServerResponse, { error, path, input, ctx }: TrpcErrorAnswer): void {
+export function sendTrpcError(res: ServerResponse, { error, path, type = 'query', input, ctx }: TrpcErrorAnswer): void {
   reportError(ctx.services.log, { error, path, ctx });
-  const shape = getErrorShape({ config: appRouter._def._config, error, type: 'query', path, input, ctx });
+  const shape = getErrorShape({ config: appRouter._def._config, error, type, path, input, ctx });
   writeAnswer(res, getHTTPStatusCode({ error: shape }), responseMeta({ errors: [error] }), JSON.stringify({ error: shape }));
+}
+
+/** One call of a batch: its data, or its error with what the error formatter is given. */
+export type BatchOutcome = { data: unknown } | { error: TRPCError; path: string; input: unknown };
+
+/**
+ * A batch of queries: `[{"result":…} | {"error":…}, …]` in call order, its
+ * status tRPC's (the calls' one status, or 207 when they differ), and the
+ * responseMeta of all the errors, as the adapter answers a batch that is
+ * not streamed. Each error was reported (onError) when its call failed.
+ */
+export function sendTrpcBatch(res: ServerResponse, ctx: Context, outcomes: readonly BatchOutcome[]): void {
+  const errors: TRPCError[] = [];
+  const body = outcomes.map((o) => {
+    if ('data' in o) return { result: { data: o.data } };
+    errors.push(o.error);
+    return { error: getErrorShape({ config: appRouter._def._config, error: o.error, type: 'query', path: o.path, input: o.input, ctx }) };
+  });
+  writeAnswer(res, getHTTPStatusCode(body), responseMeta({ errors }), JSON.stringify(body));
 }

@@ -1,0 +1,110 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { closePair, compareRaw, startPair, type Pair } from '../helpers/lean-pair.js';
+
+/*
+ * The lean batch path (server/http/lean-batch.ts) against the adapter: the
+ * same batched GETs to a reference server (LEAN_PATH=false) and a lean one,
+ * each answer compared in status, headers and bytes, and the route it took
+ * checked. Date is frozen, so every clock-derived header is equal.
+ */
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 5, 1, 12) });
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+const batch = (paths: string[], inputs: Record<string, unknown>) =>
+  `${paths.join(',')}?batch=1&input=${encodeURIComponent(JSON.stringify(inputs))}`;
+
+interface Case {
+  name: string;
+  url: string;
+  status: number;
+  /** Whether the lean batch path answers it (false: the adapter). */
+  lean: boolean;
+}
+
+const byIds = (...ids: number[]) => batch(ids.map(() => 'users.byId'), Object.fromEntries(ids.map((id, i) => [i, { id }])));
+
+const CASES: Case[] = [
+  { name: 'three users.byId', url: byIds(1, 2, 3), status: 200, lean: true },
+  { name: 'the same three again (hits when caching)', url: byIds(1, 2, 3), status: 200, lean: true },
+  { name: 'a batch of one', url: byIds(4), status: 200, lean: true },
+  { name: 'a found and a missing user (207)', url: byIds(1, 999_999), status: 207, lean: true },
+  { name: 'two missing users (one status)', url: byIds(999_998, 999_999), status: 404, lean: true },
+  {
+    name: 'different queries',
+    url: batch(['users.list', 'payments.list', 'stats.summary', 'rates.latest'], { 0: { limit: 3 }, 1: { limit: 2, userId: 4 }, 2: {}, 3: { base: 'USD' } }),
+    status: 200,
+    lean: true,
+  },
+  { name: 'input zod rejects in one call', url: batch(['users.byId', 'users.byId'], { 0: { id: 1 }, 1: { id: 'two' } }), status: 207, lean: true },
+  { name: 'a call with no input entry', url: batch(['users.byId', 'users.byId'], { 0: { id: 1 } }), status: 207, lean: true },
+  { name: 'an empty input', url: 'users.byId,users.list?batch=1&input=', status: 207, lean: true },
+  { name: 'input that is an array', url: 'users.byId,users.byId?batch=1&input=' + encodeURIComponent('[{"id":1},{"id":2}]'), status: 400, lean: false },
+  { name: 'input that is not JSON', url: 'users.byId,users.byId?batch=1&input=%7Bnot-json', status: 400, lean: false },
+  { name: 'a mutation among the calls', url: batch(['users.byId', 'users.create'], { 0: { id: 1 }, 1: { name: 'x', email: 'x@example.com' } }), status: 400, lean: false },
+  { name: 'an unknown procedure among the calls', url: batch(['users.byId', 'users.nope'], { 0: { id: 1 }, 1: {} }), status: 207, lean: false },
+  { name: 'its parameters in another order', url: `users.byId,users.byId?input=${encodeURIComponent('{"0":{"id":1},"1":{"id":2}}')}&batch=1`, status: 200, lean: false },
+];
+
+const CONFIGS: Array<[string, Record<string, string>]> = [
+  ['the cache off (the benchmark)', { CACHE_ENABLED: 'false' }],
+  ['the default configuration', {}],
+];
+
+describe.each(CONFIGS)('the lean batch path answers as the adapter with %s', (_, env) => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(env);
+  });
+  afterAll(() => closePair(pair));
+
+  for (const c of CASES) {
+    it(`answers ${c.name} with the same status, headers and bytes`, async () => {
+      const { res, leanServed } = await compareRaw(pair, c.url);
+      expect(res.status).toBe(c.status);
+      expect(leanServed).toBe(c.lean ? 1 : 0);
+    });
+  }
+
+  it('answers a batch without an API key alike, through the adapter', async () => {
+    const { res, leanServed } = await compareRaw(pair, byIds(1, 2), () => ({}));
+    expect(res.status).toBe(401);
+    expect(leanServed).toBe(0);
+  });
+});
+
+describe('the lean batch path under limits and failures', () => {
+  const pairs: Pair[] = [];
+  afterEach(async () => {
+    await Promise.all(pairs.splice(0).map(closePair));
+  });
+
+  it('answers calls past an empty bucket with the same 429s inside the batch', async () => {
+    const pair = await startPair({ RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_SECOND: '0.01', CACHE_ENABLED: 'false' });
+    pairs.push(pair);
+    for (const status of [207, 429]) {
+      const { res, leanServed } = await compareRaw(pair, byIds(1, 2, 3));
+      expect(res.status).toBe(status);
+      expect(leanServed).toBe(1);
+    }
+  });
+
+  it('answers an unexpected error in one call with the same 207 and leaks nothing', async () => {
+    const pair = await startPair({ CACHE_ENABLED: 'false' });
+    pairs.push(pair);
+    for (const server of [pair.reference, pair.lean]) {
+      const byId = server.services.users.byId.bind(server.services.users);
+      vi.spyOn(server.services.users, 'byId').mockImplementation((tenantId, id) => {
+        if (id === 2) throw new Error('SQLITE_CORRUPT: secret detail');
+        return byId(tenantId, id);
+      });
+    }
+    const { res, leanServed } = await compareRaw(pair, byIds(1, 2));
+    expect(res.status).toBe(207);
+    expect(res.text).not.toContain('secret detail');
+    expect(leanServed).toBe(1);
+  });
+});
