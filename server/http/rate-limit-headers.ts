@@ -7,12 +7,20 @@ import type { BucketPlan, RateLimitDecision } from '../stores/rate-limit-store.j
  * sf-string with integer parameters.
  */
 
+// Policy names are the few plan names: each one's sf-string is made once, not on every answer.
+const SF_STRINGS_MAX = 1000;
+const sfStrings = new Map<string, string>();
+
 /** sf-string (RFC 9651 §3.3.3): printable ASCII, `"` and `\` escaped. */
 function sfString(value: string): string {
+  const known = sfStrings.get(value);
+  if (known !== undefined) return known;
   if (/[^\x20-\x7e]/.test(value)) {
     throw new RangeError(`policy name must be printable ASCII for an sf-string, got ${JSON.stringify(value)}`);
   }
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  const text = `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  if (sfStrings.size < SF_STRINGS_MAX) sfStrings.set(value, text);
+  return text;
 }
 
 /**
