@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 
 // Where server/http/server.ts mounts the tRPC adapter.
 const BASE_PATH = '/trpc/';
+const PLAIN_CALL = /^\/trpc\/[\w-]+(?:\.[\w-]+)*$/;
 
 export interface TrpcCalls {
   /** Procedure paths, decoded as the adapter decodes them. */
@@ -16,6 +17,10 @@ export interface TrpcCalls {
  * URL outside the adapter or with a malformed path (the adapter answers those).
  */
 export function trpcCallsOf(url: string | undefined): TrpcCalls | null {
+  // One dotted procedure name and nothing else: the URL parser would give
+  // back the same path (no query, no escapes, no dot segments), at a cost
+  // every keyed write paid twice.
+  if (url !== undefined && PLAIN_CALL.test(url)) return { paths: [url.slice(BASE_PATH.length)], isBatch: false };
   let parsed: URL;
   try {
     parsed = new URL(url ?? '/', 'http://localhost');
