@@ -51,12 +51,19 @@ export function createAuthenticator(opts: AuthenticatorOptions) {
     cache.set(hash, { info });
     return info;
   };
+  // A request is looked at by the fast paths that peek and then by the gate:
+  // one SHA-256 per request, not one per look.
+  const byRequest = new WeakMap<IncomingMessage, { info: AuthInfo | null }>();
   const authenticate = (req: IncomingMessage): AuthInfo | null | Promise<AuthInfo | null> => {
+    const seen = byRequest.get(req);
+    if (seen) return seen.info;
     const token = bearerToken(req);
     if (token === null) return null;
     const hash = hashApiKey(token);
     const hit = cache.get(hash);
-    return hit ? hit.info : lookUp(hash);
+    if (hit === undefined) return lookUp(hash);
+    byRequest.set(req, hit);
+    return hit.info;
   };
   /** The key's tenant if it was looked up lately, without asking the database (admission's metric label). */
   const peek = (authorization: string | undefined): number | undefined => {
