@@ -47,7 +47,7 @@ export const leanBatch: FastPath = async (req, res, services) => {
   if (headers.host !== undefined && !PLAIN_HOST.test(headers.host)) return false;
   const inputs = inputsOf(rawInputOf(url.slice(q + 1 + BATCH_QUERY.length)), paths.length);
   if (inputs === UNHANDLED) return false;
-  if (services.authenticate(req) === null) return false;
+  if ((await services.authenticate(req)) === null) return false;
 
   const ctx = createContext(req, res, services);
   countLeanServed(services);

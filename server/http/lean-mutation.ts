@@ -42,7 +42,7 @@ export const leanMutation: FastPath = async (req, res, services) => {
   const { headers } = req;
   if (!isJsonRequest(req) || headers['trpc-accept'] !== undefined || headers.accept?.includes('application/jsonl')) return false;
   if (headers.host !== undefined && !PLAIN_HOST.test(headers.host)) return false;
-  if (services.authenticate(req) === null) return false;
+  if ((await services.authenticate(req)) === null) return false;
   const text = await bodyOf(req, services);
   if (text === 'failed') {
     // The client went away mid-body: no one is left to answer.

@@ -134,7 +134,8 @@ describe('the lean mutation path under limits and failures', () => {
     const pair = await startPair({});
     pairs.push(pair);
     for (const server of [pair.reference, pair.lean]) {
-      vi.spyOn(server.services.payments, 'insert').mockImplementation(() => {
+      // After the write committed: the handler fails, the answer is a 500 on both routes.
+      vi.spyOn(server.services.bus, 'publish').mockImplementation(() => {
         throw new Error('SQLITE_CORRUPT: secret detail');
       });
     }
