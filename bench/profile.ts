@@ -29,7 +29,11 @@ const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const server: ServerProcess =
   scenario.server === 'hono'
     ? await spawnServer('bench/baselines/hono.ts', { DATABASE_URL: db, PORT: '0', ...UNLIMITED_ENV }, undefined, args)
-    : await spawnComposure(db, scenario.server === 'uncached' ? { CACHE_ENABLED: 'false' } : {}, args);
+    : await spawnComposure(
+        db,
+        { ADMISSION_MIN_LIMIT: '64', ADMISSION_MAX_LIMIT: '64', ...(scenario.server === 'uncached' ? { CACHE_ENABLED: 'false' } : {}) },
+        args,
+      );
 const opts: LoadOptions = { headers: ALICE, server, ...scenario.load() };
 if (scenario.warm) for (const path of scenario.warm) await fetch(server.url + path, { headers: ALICE });
 const warm = await load(server.url, { ...opts, durationS: 1 });
