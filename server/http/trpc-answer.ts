@@ -38,7 +38,7 @@ function writeAnswer(res: ServerResponse, status: number, meta: AnswerMeta, body
 
 const NO_ERRORS: readonly TRPCError[] = [];
 
-/** A call's success: 200 `{"result":{"data":…}}`. */
+/** A query's success: 200 `{"result":{"data":…}}`. */
 export function sendTrpcResult(res: ServerResponse, data: unknown): void {
   writeAnswer(res, 200, responseMeta({ errors: NO_ERRORS }), JSON.stringify({ result: { data } }));
 }
@@ -46,20 +46,18 @@ export function sendTrpcResult(res: ServerResponse, data: unknown): void {
 export interface TrpcErrorAnswer {
   error: TRPCError;
   path: string;
-  /** The procedure's type, as the adapter gives it to the error formatter. @default 'query' */
-  type?: 'query' | 'mutation';
   /** What the adapter passes: the parsed input if a middleware read it, else undefined. */
   input: unknown;
   ctx: Context;
 }
 
 /**
- * A call's failure: the adapter's onError, then `{"error": shape}` from
+ * A query's failure: the adapter's onError, then `{"error": shape}` from
  * the router's error formatter, with the status tRPC derives from it.
  */
-export function sendTrpcError(res: ServerResponse, { error, path, type = 'query', input, ctx }: TrpcErrorAnswer): void {
+export function sendTrpcError(res: ServerResponse, { error, path, input, ctx }: TrpcErrorAnswer): void {
   reportError(ctx.services.log, { error, path, ctx });
-  const shape = getErrorShape({ config: appRouter._def._config, error, type, path, input, ctx });
+  const shape = getErrorShape({ config: appRouter._def._config, error, type: 'query', path, input, ctx });
   writeAnswer(res, getHTTPStatusCode({ error: shape }), responseMeta({ errors: [error] }), JSON.stringify({ error: shape }));
 }
 
