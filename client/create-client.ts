@@ -20,6 +20,7 @@ export interface ClientOptions {
   /**
    * The API's base URL, such as `http://127.0.0.1:3000`; tRPC is served
    * under `/trpc`, which is appended unless the URL already ends with it.
+   * In a browser it may be relative to the page: `'/'` is the page's own origin.
    */
   url: string;
   /** The API key, sent as `Authorization: Bearer <apiKey>`. */
@@ -56,16 +57,20 @@ export interface ClientOptions {
 }
 
 function endpointOf(url: unknown): string {
+  // In a page, a relative URL ('/', '') means the page's own server, resolved
+  // against the page's address as fetch and <a href> resolve it (WHATWG URL).
+  const page = typeof location === 'undefined' ? undefined : location.href;
+  const wanted = page ? 'an http(s) URL' : 'an absolute http(s) URL';
   let parsed: URL;
   try {
-    parsed = new URL(String(url));
+    parsed = new URL(String(url), page);
   } catch {
-    throw new TypeError(`createClient: url must be an absolute http(s) URL, got ${JSON.stringify(url)}`);
+    throw new TypeError(`createClient: url must be ${wanted}, got ${JSON.stringify(url)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new TypeError(`createClient: url must be an absolute http(s) URL, got ${JSON.stringify(url)}`);
+    throw new TypeError(`createClient: url must be ${wanted}, got ${JSON.stringify(url)}`);
   }
-  const base = parsed.href.replace(/\/+$/, '');
+  const base = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
   return base.endsWith('/trpc') ? base : `${base}/trpc`;
 }
 
@@ -91,7 +96,7 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
  *
  * @example
  * ```ts
- * import { createClient } from 'composure/client';
+ * import { createClient } from 'composure-client';
  *
  * const client = createClient({ url: 'http://127.0.0.1:3000', apiKey: 'demo-alice' });
  * const page = await client.users.list.query({ limit: 20 });

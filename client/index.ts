@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { createClient, paginate, isRateLimitError } from 'composure/client';
+ * import { createClient, paginate, isRateLimitError } from 'composure-client';
  * ```
  */
 export { createClient } from './create-client.js';

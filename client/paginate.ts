@@ -69,7 +69,7 @@ export async function* pages<TInput, TPage extends PageLike>(
  *
  * @example
  * ```ts
- * import { createClient, paginate } from 'composure/client';
+ * import { createClient, paginate } from 'composure-client';
  *
  * const client = createClient({ url: 'http://127.0.0.1:3000', apiKey: 'demo-alice' });
  * for await (const user of paginate(client.users.list, { limit: 50 })) console.log(user.email);

@@ -86,7 +86,7 @@ export type ComposureProviderProps = ({ client: ComposureClient } | ClientOption
  *
  * @example
  * ```tsx
- * import { ComposureProvider, useTRPC } from 'composure/client/react';
+ * import { ComposureProvider, useTRPC } from 'composure-client/react';
  * import { useInfiniteQuery } from '@tanstack/react-query';
  *
  * function Users() {

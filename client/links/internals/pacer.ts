@@ -1,3 +1,4 @@
+/// <reference path="./bottleneck-light.d.ts" />
 // The light build: no Redis clustering, which a client never uses (see bottleneck-light.d.ts).
 import Bottleneck from 'bottleneck/light.js';
 import type { ClientError } from '../../internals/error-info.js';
