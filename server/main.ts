@@ -22,6 +22,7 @@ if (config.NODE_ENV === 'development') {
   const lines = [
     '',
     `  Composure is up: ${server.url}/trpc`,
+    `  Console: ${server.url}/`,
     server.services.simulator ? `  Rates simulator: ${server.services.simulator.url} (switch with: curl -X POST --data hang ${server.url}/simulator/mode)` : '',
     seedsDemoData(config) ? `  Demo API keys: ${Object.values(DEMO_KEYS).join(', ')}` : '',
     `  Try: curl -H 'Authorization: Bearer ${DEMO_KEYS.alice}' '${server.url}/trpc/users.list?input=%7B%22limit%22%3A2%7D'`,

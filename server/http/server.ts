@@ -4,6 +4,7 @@ import { appRouter } from '../routers/app.js';
 import { createContext, type Context } from '../context.js';
 import type { Services } from '../services.js';
 import { cors } from './cors.js';
+import { consoleFiles } from './dev-console.js';
 import { capConnections, timeoutOptions } from './edge/connections.js';
 import { closeIfAnsweredEarly } from './edge/early-answer.js';
 import { edgeGuards } from './edge/guards.js';
@@ -41,6 +42,8 @@ export function createHttpServer(services: Services): HttpServer {
     const admitted = services.admission?.admit(req, res) ?? true;
     return admitted === true || (await admitted);
   };
+  // The console page carries the demo key: development only.
+  const devConsole = services.config.NODE_ENV === 'development' ? consoleFiles() : undefined;
   let inFlight = 0;
   let draining = false;
   let idle: (() => void) | null = null;
@@ -94,6 +97,7 @@ export function createHttpServer(services: Services): HttpServer {
     if (await serveRest(req, res, services)) return;
     const extra = services.routes[path ?? ''];
     if (extra) return extra(req, res);
+    if (devConsole && (await devConsole(req, res))) return;
     sendJson(res, 404, { error: { message: `No route ${req.method} ${path}`, code: 'NOT_FOUND' } });
   };
 
