@@ -8,13 +8,13 @@ type Listener = () => void;
  */
 export function createPauseWatch() {
   let until = 0;
-  let rateLimited = 0;
+  let lastWaitMs = 0;
   const listeners = new Set<Listener>();
   return {
     onRetry(event: RetryEvent) {
       if (event.source !== 'retry-after') return;
       until = Math.max(until, Date.now() + event.delayMs);
-      rateLimited++;
+      lastWaitMs = event.delayMs;
       for (const listener of listeners) listener();
     },
     subscribe(listener: Listener) {
@@ -22,7 +22,8 @@ export function createPauseWatch() {
       return () => listeners.delete(listener);
     },
     until: () => until,
-    retries: () => rateLimited,
+    /** The latest wait the client was asked for, in ms (0 before any). */
+    lastWaitMs: () => lastWaitMs,
   };
 }
 

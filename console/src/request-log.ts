@@ -39,14 +39,17 @@ function headerOf(init: RequestInit | undefined, name: string): string | null {
  * (readable cross-origin only because the server exposes them), and a store
  * for `useSyncExternalStore`.
  */
-export function createRequestLog(capacity = 40) {
+export function createRequestLog(capacity = 200) {
   let entries: readonly LoggedRequest[] = [];
   // Per key, apart from the strip, so that a burst pushing the strip's rows out keeps a form's outcome.
   let keyed: ReadonlyMap<string, KeyedOutcome> = new Map();
   let nextId = 1;
+  // Counted apart from the strip's rows, which a burst pushes out.
+  let rateLimited = 0;
   const listeners = new Set<Listener>();
   const push = (entry: LoggedRequest) => {
     entries = [entry, ...entries].slice(0, capacity);
+    if (entry.status === 429) rateLimited++;
     if (entry.idempotencyKey !== null) {
       const was = keyed.get(entry.idempotencyKey) ?? NONE;
       const now = {
@@ -71,7 +74,9 @@ export function createRequestLog(capacity = 40) {
       idempotencyKey: headerOf(init, 'idempotency-key'),
     };
     try {
-      const response = await globalThis.fetch(url, init);
+      // Revalidate every time: the browser's own cache would answer repeats without asking the server (no
+      // token spent, no 429 to show); revalidated, they come back as the server's 304s to If-None-Match.
+      const response = await globalThis.fetch(url, { ...init, cache: 'no-cache' });
       const rateLimit = response.headers.get('ratelimit');
       const remaining = rateLimit ? /;\s*r=(\d+)/.exec(rateLimit)?.[1] : undefined;
       push({
@@ -97,6 +102,8 @@ export function createRequestLog(capacity = 40) {
       return () => listeners.delete(listener);
     },
     snapshot: () => entries,
+    /** 429 answers received since the page opened. */
+    rateLimited: () => rateLimited,
     /** The outcome of one key; a stable object while nothing changes, as useSyncExternalStore wants. */
     outcomeOf: (key: string): KeyedOutcome => keyed.get(key) ?? NONE,
   };

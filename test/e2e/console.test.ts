@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hasChromium, launchChromium, screenshotOnFailure } from './support/browser.js';
 
 // The console as `npm run dev` serves it: development, same origin as the API.
-// A bucket smaller than the default (100, 20/s), so that the burst of 150 overflows it even when a loaded machine serves it slowly.
+// A bucket smaller than the default (100, 20/s), so that the console's burst overflows it even when a loaded machine serves it slowly.
 const DEV = {
   NODE_ENV: 'development',
   SEED_USERS: '230',
@@ -97,12 +97,12 @@ describe.skipIf(!hasChromium)('the console in Chromium', () => {
     screenshotOnFailure(page, ctx);
     await page.getByTestId('burst').click();
     await page.getByTestId('pause').getByText(/paused \d+\.\d s/).waitFor();
-    await page.getByTestId('burst-done').getByText('150/150').waitFor();
+    await page.getByTestId('burst-done').getByText('250/250').waitFor();
     expect(Number(await page.getByTestId('burst-429s').textContent())).toBeGreaterThan(0);
     // The 429 rows show the Retry-After the browser could read.
     const limited = page.locator('[data-testid=request-row][data-status="429"]').first();
     expect(await limited.getByTestId('retry-after').textContent()).toMatch(/^\d+ s$/);
-    await page.getByTestId('pause').getByText('running').waitFor();
+    await page.getByTestId('resumed').getByText(/^running · waited \d+\.\d s$/).waitFor();
     await page.close();
   }, 180_000);
 
