@@ -38,6 +38,9 @@ export function consoleIsStale(): boolean {
 export async function buildConsole(): Promise<void> {
   const dist = join(CONSOLE, 'dist');
   const fresh = join(CONSOLE, `.dist-${process.pid}-${Date.now()}`);
+  // React's production build, whatever NODE_ENV the caller runs under (npm run dev sets development for the server).
+  const callerEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
     await build({ configFile: join(CONSOLE, 'vite.config.ts'), build: { outDir: fresh, emptyOutDir: true } });
     const old = `${fresh}-old`;
@@ -50,6 +53,8 @@ export async function buildConsole(): Promise<void> {
     }
     rmSync(old, { recursive: true, force: true });
   } finally {
+    if (callerEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = callerEnv;
     rmSync(fresh, { recursive: true, force: true });
   }
 }
