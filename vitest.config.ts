@@ -19,7 +19,8 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-          exclude: ['test/reliability/**', 'node_modules/**'],
+          // The browser tests run on their own: `npm run test:browser` (vitest.browser.config.ts).
+          exclude: ['test/reliability/**', 'test/e2e/**', 'node_modules/**'],
         },
       },
       ...(postgres
