@@ -17,7 +17,13 @@ describe('idempotency storm', () => {
     try {
       const server = await startServer({
         dbFile: tmp.dbFile,
-        env: { RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SECOND: '1000000' },
+        env: {
+          RATE_LIMIT_BURST: '1000000',
+          RATE_LIMIT_PER_SECOND: '1000000',
+          // All 1000 sockets come from 127.0.0.1: above the connection caps, which are not this test's subject.
+          MAX_CONNECTIONS: '2000',
+          MAX_CONNECTIONS_PER_ADDRESS: '2000',
+        },
       });
       const body = JSON.stringify({ userId: 3, amountCents: AMOUNT, currency: 'GBP' });
       const headers = {
