@@ -3,11 +3,10 @@ import { getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-impor
 import { createContext } from '../context.js';
 import type { AuthInfo } from '../auth/authenticate.js';
 import type { CachePolicy } from '../cache/index.js';
-import { CACHE_STATUS_HIT } from '../cache/cache-status.js';
 import { inputDigest } from '../cache/input-digest.js';
-import { ADAPTER_VARY, JSON_CONTENT_TYPE, notModified, setCacheHeaders } from '../cache/response-headers.js';
+import { ADAPTER_VARY, JSON_CONTENT_TYPE, notModified } from '../cache/response-headers.js';
 import type { Services } from '../services.js';
-import { applyRateLimit } from './apply-rate-limit.js';
+import { chargeCacheHit } from './charge-cache-hit.js';
 import type { FastPath } from './fast-paths.js';
 import { isPlainJsonGet, rawInputOf, UNHANDLED } from './single-get.js';
 import { sendTrpcError } from './trpc-answer.js';
@@ -64,18 +63,7 @@ async function serveHit(req: IncomingMessage, res: ServerResponse, services: Ser
   const entry = cache.get(cache.keyForDigest(policy, auth.tenantId, input));
   // A miss goes on untouched: only the gate ran, and a successful authentication counts nothing.
   if (entry === undefined) return false;
-  const decision = await applyRateLimit(services.limiter, res, auth, policy.cost);
-  if (!decision.allowed) {
-    // A rejected decision takes no token, so the adapter's own decision (the
-    // same 429, or an admission if a token arrived meanwhile) charges the
-    // caller exactly once. Its headers replace these; drop the two it might not set.
-    res.removeHeader('retry-after');
-    res.removeHeader('cache-control');
-    return false;
-  }
-  cache.counters.hits++;
-  cache.counters.fastPathHits++;
-  setCacheHeaders(res, entry, CACHE_STATUS_HIT, true, Date.now());
+  if (!(await chargeCacheHit(services, res, auth, policy, entry))) return false;
   res.setHeader('vary', ADAPTER_VARY);
   if (notModified(req, entry)) {
     // RFC 9110 §15.4.5: no content and no Content-Type or Content-Length.

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '../auth/authenticate.js';
-import { CACHE_STATUS_HIT } from '../cache/cache-status.js';
-import { notModified, setCacheHeaders } from '../cache/response-headers.js';
-import { applyRateLimit } from '../http/apply-rate-limit.js';
+import { notModified } from '../cache/response-headers.js';
+import { chargeCacheHit } from '../http/charge-cache-hit.js';
 import type { Services } from '../services.js';
 import { dataBytesOfTrpcBody, sendRestResult } from './answer.js';
 import type { Endpoint } from './endpoints.js';
@@ -32,16 +31,7 @@ export async function serveRestHit(
   if (entry === undefined) return false;
   const body = dataBytesOfTrpcBody(entry.body);
   if (body === null) return false;
-  const decision = await applyRateLimit(services.limiter, res, auth, policy.cost);
-  if (!decision.allowed) {
-    // The caller's own take answers the 429; these headers must not outlive this try.
-    res.removeHeader('retry-after');
-    res.removeHeader('cache-control');
-    return false;
-  }
-  cache.counters.hits++;
-  cache.counters.fastPathHits++;
-  setCacheHeaders(res, entry, CACHE_STATUS_HIT, true, Date.now());
+  if (!(await chargeCacheHit(services, res, auth, policy, entry))) return false;
   // RFC 9110 §15.4.5: a 304 has no content, Content-Type or Content-Length.
   if (notModified(req, entry)) res.statusCode = 304;
   sendRestResult(res, endpoint.route.status ?? 200, body);
