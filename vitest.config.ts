@@ -2,9 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // The suites that run once per dialect: written once, run again on PostgreSQL
 // when TEST_DATABASE_URL names a server (CI sets it), skipped with a word otherwise.
-const BOTH_DIALECTS = ['test/http/**/*.test.ts', 'test/property/**/*.test.ts'];
+const BOTH_DIALECTS = ['test/http/**/*.test.ts', 'test/property/**/*.test.ts', 'test/crash/**/*.test.ts'];
 const postgres = Boolean(process.env.TEST_DATABASE_URL);
-if (!postgres) console.warn('PostgreSQL runs of the HTTP and property suites skipped: TEST_DATABASE_URL is not set');
+if (!postgres) console.warn('PostgreSQL runs of the HTTP, property and crash suites skipped: TEST_DATABASE_URL is not set');
 
 export default defineConfig({
   test: {

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { integrityCheck, tempDir, withDatabase } from './support/database.js';
+import { integrityCheck, tempDir } from './support/database.js';
 import { bearer, header, keepAliveAgent, retryAfterMs, send, type Reply } from './support/http.js';
 import { sleep, Tally } from './support/load.js';
 import { killAllServers, severe, startServer, waitForExit } from '../helpers/server-process.js';
+import { inspectDatabase, onPostgres } from '../helpers/dialect.js';
+import { createTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const REQUESTS = 1000;
 const AMOUNT = 424_242_424;
@@ -12,12 +14,16 @@ afterAll(killAllServers);
 describe('idempotency storm', () => {
   it('turns 1000 concurrent requests with one key into one payment and byte-identical answers', async () => {
     const tmp = tempDir('storm');
+    // A SQLite file, or in the `postgres` project (TEST_DIALECT=postgres) a database of its own.
+    const postgres: TestPostgres | null = onPostgres ? await createTestPostgres() : null;
+    const target = postgres?.url ?? tmp.dbFile;
     // One socket per request, so all 1000 are on the wire at once rather than queued in the client.
     const agent = keepAliveAgent(REQUESTS);
     try {
       const server = await startServer({
         dbFile: tmp.dbFile,
         env: {
+          DATABASE_URL: target,
           RATE_LIMIT_BURST: '1000000',
           RATE_LIMIT_PER_SECOND: '1000000',
           // All 1000 sockets come from 127.0.0.1: above the connection caps, which are not this test's subject.
@@ -69,14 +75,19 @@ describe('idempotency storm', () => {
       const successes = replies.filter((r): r is Reply => r !== undefined);
       const bodies = new Set(successes.map((r) => r.body));
       const originals = successes.filter((r) => header(r, 'idempotent-replayed') !== 'true');
+      // Asked while the server still holds its pool: 999 losers and one winner must have let every
+      // lock and transaction go, or an idle connection would still be inside one.
+      const leftovers = await postgres?.leftovers();
       server.signal('SIGTERM');
       const exit = await waitForExit(server, 15_000);
-      const rows = withDatabase(tmp.dbFile, (sqlite) =>
-        sqlite.prepare('SELECT count(*) FROM payments WHERE amount_cents = ?').pluck().get(AMOUNT),
-      );
+      const db = await inspectDatabase(target);
+      const rows = await db
+        .all<{ n: number | string }>('SELECT count(*) AS n FROM payments WHERE amount_cents = ?', [AMOUNT])
+        .then(([row]) => Number(row?.n))
+        .finally(() => db.close());
 
       console.log(
-        `[storm] ${REQUESTS} callers in ${elapsed} ms: first answers ${firstAnswers}; retries ${retries.total() ? retries : 'none'}; ` +
+        `[storm ${onPostgres ? 'postgres' : 'sqlite'}] ${REQUESTS} callers in ${elapsed} ms: first answers ${firstAnswers}; retries ${retries.total() ? retries : 'none'}; ` +
           `payment rows=${String(rows)} distinct 2xx bodies=${bodies.size} originals=${originals.length}`,
       );
       expect(unexpected.slice(0, 10)).toEqual([]);
@@ -87,10 +98,13 @@ describe('idempotency storm', () => {
       expect(originals).toHaveLength(1);
       expect(severe(server.problems)).toEqual([]);
       expect(exit.code).toBe(0);
-      expect(integrityCheck(tmp.dbFile)).toBe('ok');
+      // What 999 losers may leave behind: a damaged SQLite file, or on PostgreSQL a held lock or an open transaction.
+      if (postgres) expect(leftovers).toEqual({ advisoryLocks: 0, idleInTransaction: 0 });
+      else expect(integrityCheck(tmp.dbFile)).toBe('ok');
     } finally {
       agent.destroy();
       await killAllServers();
+      await postgres?.drop();
       tmp.remove();
     }
   }, 120_000);
