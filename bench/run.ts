@@ -5,6 +5,7 @@
  *
  *   npm run bench                 all of them
  *   npm run bench -- cached-hit   only the named ones
+ *   npm run bench -- postgres     the PostgreSQL rows beside SQLite's (a server on 127.0.0.1:5432, or BENCH_POSTGRES_URL)
  */
 import { cpus } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { idempotentWrite } from './cases/idempotent-write.js';
 import { clientOverhead } from './cases/client-overhead.js';
 import { peers } from './cases/peers.js';
 import { overload } from './cases/overload.js';
+import { postgres } from './cases/postgres.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? 60);
@@ -46,6 +48,7 @@ const cases: Record<string, () => Promise<BenchResult | Record<string, BenchResu
   'cache-entry-memory': () => cacheEntryMemory(),
   peers: () => peers(smallDb(), RUNS),
   overload: () => overload(smallDb()),
+  postgres: () => postgres(smallDb(), RUNS),
 };
 
 const only = process.argv.slice(2);

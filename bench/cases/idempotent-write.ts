@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { pino } from 'pino';
-import { openSqlite } from '../../server/db/sqlite/database.js';
-import { seed } from '../../server/db/seed.js';
 import { successResponse } from '../../server/idempotency/trpc-wire.js';
 import { fingerprint } from '../../server/idempotency/fingerprint.js';
 import { spawnComposure } from '../support/composure.js';
-import { TMP, seededDatabase } from '../support/fixtures.js';
+import { benchDatabase, openBench, type Dialect } from '../support/dialects.js';
 import { median } from '../support/load.js';
+import type { ServerProcess } from '../support/spawn-server.js';
 import { result, type BenchResult } from '../support/types.js';
 
 const OPS = 5000;
@@ -21,17 +17,16 @@ async function perSecond(op: (i: number) => Promise<unknown>): Promise<number> {
   return OPS / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-async function inProcess(runs: number): Promise<{ keyed: number; plain: number }> {
-  mkdirSync(TMP, { recursive: true });
-  const file = join(TMP, 'writes.db');
-  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  const database = await openSqlite(file, { log: pino({ level: 'silent' }) });
-  seed(database.sqlite, { users: 10 });
+async function inProcess(dialect: Dialect, runs: number): Promise<{ keyed: number; plain: number }> {
+  const target = await benchDatabase(dialect, 'writes', 10);
+  const database = await openBench(target.url);
   const store = database.idempotencyStore({ lockMs: 30_000, now: Date.now });
   const row = { tenantId: 1, userId: 1, amountCents: 100, currency: 'EUR' };
-  // The production path of a keyed create, as the middleware runs it: claim
-  // (in memory, after a read of the key's row), then the insert and the stored
-  // response in one BEGIN IMMEDIATE transaction.
+  // The production path of a keyed create, as the middleware runs it. SQLite:
+  // claim (in memory, after a read of the key's row), then the insert and the
+  // stored response in one BEGIN IMMEDIATE transaction. PostgreSQL: the claim
+  // opens the transaction (advisory xact lock), the insert runs in a savepoint,
+  // the stored response and COMMIT follow on the same connection.
   const keyed = async (i: number) => {
     const scope = { tenantId: 1, procedure: 'payments.create', key: `bench-${runs}-${i}-${randomUUID()}` };
     const outcome = await store.claim(scope, fingerprint({ ...row, amountCents: i + 1 }));
@@ -46,13 +41,15 @@ async function inProcess(runs: number): Promise<{ keyed: number; plain: number }
     p.push(await perSecond(plain));
   }
   await database.close();
-  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  await target.drop();
   return { keyed: median(k), plain: median(p) };
 }
 
-async function overHttp(url: string, keyed: boolean): Promise<number> {
+/** Requests per second, and the server's CPU per request (µs): autocannon shares the cores. */
+async function overHttp(server: ServerProcess, keyed: boolean): Promise<{ rps: number; cpuUsPerReq: number }> {
+  const cpuBefore = server.cpuMs();
   const r = await autocannon({
-    url,
+    url: server.url,
     connections: 16,
     duration: 3,
     requests: [
@@ -75,30 +72,37 @@ async function overHttp(url: string, keyed: boolean): Promise<number> {
     ],
   });
   if (r.non2xx > 0) throw new Error(`${r.non2xx} non-2xx answers in the write benchmark`);
-  return r.requests.average;
+  return { rps: r.requests.average, cpuUsPerReq: r.requests.total > 0 ? ((server.cpuMs() - cpuBefore) * 1000) / r.requests.total : Number.NaN };
 }
 
-/** Keyed create against a plain insert: in process (transactions/s, the target) and over HTTP. */
-export async function idempotentWrite(runs: number): Promise<BenchResult> {
-  const local = await inProcess(runs);
-  const server = await spawnComposure(seededDatabase('writes-http', 100));
+/**
+ * Keyed create against a plain insert on `dialect` (SQLite unless told):
+ * in process (transactions/s, the target) and over HTTP.
+ */
+export async function idempotentWrite(runs: number, dialect: Dialect = 'sqlite'): Promise<BenchResult> {
+  const local = await inProcess(dialect, runs);
+  const target = await benchDatabase(dialect, 'writes-http', 100);
+  const server = await spawnComposure(target.url);
   try {
-    const keyed: number[] = [];
-    const plain: number[] = [];
+    const keyed: Array<{ rps: number; cpuUsPerReq: number }> = [];
+    const plain: Array<{ rps: number; cpuUsPerReq: number }> = [];
     for (let r = 0; r < runs; r++) {
-      keyed.push(await overHttp(server.url, true));
-      plain.push(await overHttp(server.url, false));
+      keyed.push(await overHttp(server, true));
+      plain.push(await overHttp(server, false));
     }
+    const rps = (rs: typeof keyed) => median(rs.map((r) => r.rps));
+    const cpu = (rs: typeof keyed) => median(rs.map((r) => r.cpuUsPerReq));
     return result({
-      measures: 'keyed create (claim + insert + stored response) vs plain insert, in process; over HTTP beside it',
+      measures: `keyed create (claim + insert + stored response) vs plain insert on ${dialect}, in process; over HTTP beside it`,
       ratio: local.keyed / local.plain,
       target: 0.7,
       comparison: '>=',
-      a: { keyedPerSec: local.keyed, httpKeyedRps: median(keyed) },
-      b: { plainPerSec: local.plain, httpPlainRps: median(plain) },
-      extra: { httpRatio: median(keyed) / median(plain) },
+      a: { keyedPerSec: local.keyed, httpKeyedRps: rps(keyed), httpKeyedCpuUsPerReq: cpu(keyed) },
+      b: { plainPerSec: local.plain, httpPlainRps: rps(plain), httpPlainCpuUsPerReq: cpu(plain) },
+      extra: { httpRatio: rps(keyed) / rps(plain) },
     });
   } finally {
     await server.stop();
+    await target.drop();
   }
 }
