@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// The reliability suites that run once per dialect: the storm again on PostgreSQL
-// when TEST_DATABASE_URL names a server (CI sets it), skipped with a word otherwise.
-const BOTH_DIALECTS = ['test/reliability/idempotency-storm.test.ts'];
+// The reliability suites that run once per dialect: the crash test and the storm again on
+// PostgreSQL when TEST_DATABASE_URL names a server (CI sets it), skipped with a word otherwise.
+const BOTH_DIALECTS = ['test/reliability/crash.test.ts', 'test/reliability/idempotency-storm.test.ts'];
 const postgres = Boolean(process.env.TEST_DATABASE_URL);
-if (!postgres) console.warn('PostgreSQL run of the idempotency storm skipped: TEST_DATABASE_URL is not set');
+if (!postgres) console.warn('PostgreSQL runs of the crash test and the idempotency storm skipped: TEST_DATABASE_URL is not set');
 
 // `npm run test:reliability`: real servers in child processes, killed,
 // flooded and drained. One file at a time: two suites loading the same two
