@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
  * opens its connections while the load runs, so with 2 000 of them the
  * listen queue of a busy server is what gets measured; node:http's client
  * costs the shared cores several times what the server's refusal does.
- * Here every connection is opened first, then each sends one request at a
+ * Here every connection is opened (and seen accepted) first, then each sends one request at a
  * time (HTTP/1.1 keep-alive), reads the answer's status, Retry-After and
  * Content-Length, and sends again: at once, or after Retry-After (plus up
  * to as long again at random, as the client SDK does).
@@ -22,6 +22,8 @@ export interface RawLoadOptions {
   honourRetryAfter: boolean;
   /** An answer not complete by then is a timeout (the connection is replaced). @default 2000 */
   timeoutMs?: number;
+  /** Called once every connection is open, as the first requests go out. */
+  onStart?: () => void;
 }
 
 export interface RawLoadResult {
@@ -44,9 +46,20 @@ interface Conn {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** Opens `count` connections to `url`, a few hundred at a time, so that the accept queue never overflows. */
+const PRIME = (host: string) => Buffer.from(`GET /healthz HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
+
+/**
+ * Opens `count` connections to `url`, 200 at a time, each confirmed by
+ * one answered `GET /healthz`. A connect() completes in the kernel's
+ * listen queue, before the server has accepted anything, and libuv (1.46,
+ * Node 20) accepts one connection per event-loop iteration: a server busy
+ * with the first connections would take seconds to accept the next ones,
+ * and their first requests would time out in the listen queue. Answered
+ * on every connection, the flood starts only once the server holds them all.
+ */
 async function openAll(url: string, count: number): Promise<Socket[]> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port, host } = new URL(url);
+  const prime = PRIME(host);
   const sockets: Socket[] = [];
   for (let i = 0; i < count; i += 200) {
     const batch = Array.from(
@@ -55,7 +68,19 @@ async function openAll(url: string, count: number): Promise<Socket[]> {
         new Promise<Socket>((resolve, reject) => {
           const socket = connect({ host: hostname, port: Number(port) });
           socket.setNoDelay(true);
-          socket.once('connect', () => resolve(socket));
+          let seen = Buffer.alloc(0);
+          const onData = (chunk: Buffer) => {
+            seen = Buffer.concat([seen, chunk]);
+            const end = seen.indexOf(HEAD_END);
+            if (end === -1) return;
+            const length = Number(/\r\ncontent-length: *(\d+)/i.exec(seen.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+            if (seen.length < end + 4 + length) return;
+            socket.off('data', onData);
+            socket.off('error', reject);
+            resolve(socket);
+          };
+          socket.on('data', onData);
+          socket.once('connect', () => socket.write(prime));
           socket.once('error', reject);
         }),
     );
@@ -78,6 +103,7 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
   const add = (label: string) => (statuses[label] = (statuses[label] ?? 0) + 1);
 
   const sockets = await openAll(opts.url, opts.connections);
+  opts.onStart?.();
   const started = performance.now();
   const until = started + opts.durationMs;
   let open = sockets.length;

@@ -60,7 +60,9 @@ interface Entry<T> {
  *   than an answer); one that must wait and already waited that long
  *   before it reached the admission (a busy event loop reads sockets
  *   late) is refused at once, unless its share has nothing running or
- *   waiting.
+ *   waiting;
+ * - synchronous work is bounded per event-loop turn (see `enter`): a turn
+ *   that ran half the queue timeout refuses the shares that had the most of it.
  *
  * Shares are opaque strings (the HTTP layer uses the Authorization header:
  * admission runs before authentication). State is kept only for shares
@@ -220,11 +222,17 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         // A request that runs to its end within one turn holds its slot for
         // no time: a server whose work is synchronous (SQLite) never has
         // `limit` in flight, and its queue is the sockets one turn reads
-        // through. So a turn that has already started `limit` requests
-        // counts as full: a late request (it waited out the queue timeout
-        // before its handler ran) of a share that already started one in
-        // this turn is refused; a share's first is still served.
-        if (late && turnStarted >= limit.current && share.turn === turn && share.started > 0) return refuse({ item, arrivedAt: since, deadline: at, share }, 'queue_timeout');
+        // through. While a turn runs, nothing else does: the next turn's
+        // requests arrive in socket buffers, new connections wait in the
+        // listen queue (libuv accepts one per turn), /healthz waits. So a
+        // turn that has run for half the queue timeout (a request read next
+        // may have arrived as this one began) and started `limit` requests
+        // is full: a request of a share that already started its even part
+        // of this turn's requests is refused; a share that used less of the
+        // turn (a small tenant, however many it sent at once) is served.
+        if (turnStarted >= limit.current && at - since > queueTimeoutMs / 2 && share.turn === turn && share.started * turnShares.length >= turnStarted) {
+          return refuse({ item, arrivedAt: since, deadline: at, share }, 'queue_timeout');
+        }
         // Otherwise a free slot is taken however late the request is: a slow
         // loop alone (a starved CPU, a long GC) is not a reason to refuse work.
         return run(share, item, at, at - since);

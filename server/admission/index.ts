@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
-import { createFairAdmission } from './fair-admission.js';
+import { createFairAdmission, type ShedCause } from './fair-admission.js';
 import { fixedLimit } from './fixed-limit.js';
 import { gradient2Limit } from './gradient2-limit.js';
 import type { Limit } from './limit.js';
@@ -57,7 +57,7 @@ export function limitFromConfig(config: AdmissionOptions['config']): Limit {
 export function createAdmission(opts: AdmissionOptions) {
   const { config } = opts;
   const answer = createOverloadedAnswer(config.ADMISSION_RETRY_AFTER_S);
-  const shedByTenant = new Map<string, number>();
+  const shedByTenant = new Map<string, Record<ShedCause, number>>();
   let queueWait: Histogram | undefined;
 
   let turnStart = -1;
@@ -90,9 +90,14 @@ export function createAdmission(opts: AdmissionOptions) {
       p.state = 1;
       p.resolve?.(true);
     },
-    shed(p) {
+    shed(p, cause) {
       const tenant = opts.tenantOf(p.req.headers.authorization) ?? 'unknown';
-      shedByTenant.set(tenant, (shedByTenant.get(tenant) ?? 0) + 1);
+      let counts = shedByTenant.get(tenant);
+      if (counts === undefined) {
+        counts = { queue_full: 0, queue_timeout: 0 };
+        shedByTenant.set(tenant, counts);
+      }
+      counts[cause]++;
       if (!p.res.headersSent && !p.req.socket.destroyed) answer(p.req, p.res);
       p.state = 2;
       p.resolve?.(false);
@@ -112,8 +117,8 @@ export function createAdmission(opts: AdmissionOptions) {
       });
     },
     stats: core.stats,
-    /** Requests refused so far, by tenant label ('unknown' when the key was not known yet). */
-    shedTotals(): ReadonlyMap<string, number> {
+    /** Requests refused so far, by tenant label ('unknown' when the key was not known yet) and cause. */
+    shedTotals(): ReadonlyMap<string, Readonly<Record<ShedCause, number>>> {
       return shedByTenant;
     },
     /** Registers the queue-wait histogram (observed from then on). */

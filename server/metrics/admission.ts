@@ -10,12 +10,14 @@ export function registerAdmissionMetrics(registry: Registry, admission: Admissio
   const registers = [registry];
   new Counter({
     name: 'composure_admission_shed_total',
-    help: 'Requests refused with 503 overloaded, by tenant id (unknown: a key not looked up lately).',
-    labelNames: ['tenant'] as const,
+    help: 'Requests refused with 503 overloaded, by tenant id (unknown: a key not looked up lately) and cause (queue_full: no place to wait; queue_timeout: could not start in time).',
+    labelNames: ['tenant', 'cause'] as const,
     registers,
     collect() {
       this.reset();
-      for (const [tenant, count] of admission.shedTotals()) this.inc({ tenant }, count);
+      for (const [tenant, counts] of admission.shedTotals()) {
+        for (const [cause, count] of Object.entries(counts)) if (count > 0) this.inc({ tenant, cause }, count);
+      }
     },
   });
   const gauge = (name: string, help: string, read: () => number) =>

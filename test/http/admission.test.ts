@@ -116,8 +116,8 @@ describe('admission control', () => {
     // The cache's cheap path, before admission, already refuses a key that does not exist.
     expect((await server.call('users.list', { input: { limit: 1 }, key: 'not-a-key' })).status).toBe(401);
     const text = await (await fetch(`${server.url}/metrics`, metricsAuth)).text();
-    expect(text).toMatch(/^composure_admission_shed_total\{tenant="1"\} 1$/m);
-    expect(text).toMatch(/^composure_admission_shed_total\{tenant="2"\} 1$/m);
+    expect(text).toMatch(/^composure_admission_shed_total\{tenant="1",cause="queue_full"\} 1$/m);
+    expect(text).toMatch(/^composure_admission_shed_total\{tenant="2",cause="queue_full"\} 1$/m);
     expect(text).toMatch(/^composure_admission_limit 1$/m);
     expect(text).toMatch(/^composure_admission_in_flight 1$/m);
     expect(text).toMatch(/^composure_admission_queue_depth 0$/m);

@@ -106,25 +106,48 @@ describe('createFairAdmission', () => {
     expect(names()).toEqual(['a1', 'a2']);
   });
 
-  it('counts a turn that started `limit` requests as full: a late request of a share already served in it is refused, another share\'s first is served', () => {
+  it("counts a turn that ran half the queue timeout and started `limit` requests as full: the share with most of it is refused, a smaller one served", () => {
     const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(2), queueTimeoutMs: 100 });
     // Synchronous work: each request ends before the next one of the turn is read.
-    const sync = (key: string, name: string, arrivedAt: number) => {
+    const sync = (key: string, name: string, arrivedAt: number, costMs = 20) => {
       admission.enter(key, name, arrivedAt);
       finish(name);
-      clock.t += 60;
+      clock.t += costMs;
     };
     admission.beginTurn();
     const turnStart = clock.t;
     sync('alice', 'a1', turnStart);
     sync('alice', 'a2', turnStart);
+    // 40 ms into the turn: not yet half the timeout, alice is still served.
     sync('alice', 'a3', turnStart);
+    // 60 ms: full; alice started all three, bob none.
+    sync('alice', 'a4', turnStart);
     sync('bob', 'b1', turnStart);
-    expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
-    expect(names()).toEqual(['a1', 'a2', 'b1']);
+    // Bob's second of the turn: he has 1 of its 4 starts, less than his even part (2 of 2 shares).
+    sync('bob', 'b2', turnStart);
+    sync('alice', 'a5', turnStart);
+    expect(shed).toEqual([
+      { name: 'a4', cause: 'queue_timeout' },
+      { name: 'a5', cause: 'queue_timeout' },
+    ]);
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
+    // A new turn starts afresh.
     admission.beginTurn();
-    sync('alice', 'a4', clock.t);
-    expect(names()).toEqual(['a1', 'a2', 'b1', 'a4']);
+    sync('alice', 'a6', clock.t);
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a6']);
+  });
+
+  it('serves every request of a long turn below `limit` starts: refusals alone do not fill it', () => {
+    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(3), queueTimeoutMs: 100 });
+    admission.beginTurn();
+    const turnStart = clock.t;
+    for (const name of ['a1', 'a2']) {
+      clock.t += 80;
+      admission.enter('alice', name, turnStart);
+      finish(name);
+    }
+    expect(shed).toEqual([]);
+    expect(names()).toEqual(['a1', 'a2']);
   });
 
   it('counts the wait before arrival in the queue timeout', () => {
