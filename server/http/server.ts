@@ -14,6 +14,7 @@ import { requestId } from './request-id.js';
 import { sendJson } from './send-json.js';
 import { reportError, responseMeta } from './trpc-hooks.js';
 import { serveRest } from '../rest/index.js';
+import { serveRestCacheHit } from '../rest/cache-hit.js';
 
 const TRPC_PREFIX = '/trpc/';
 const TRPC_METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
@@ -93,7 +94,10 @@ export function createHttpServer(services: Services): HttpServer {
     const path = url.split('?', 1)[0];
     if (path === '/healthz' && req.method === 'GET') return healthz(res);
     if (path === '/readyz' && req.method === 'GET') return readyz(res, services);
-    if ((path === '/api' || path?.startsWith('/api/')) && !(await admit(req, res))) return;
+    if (path === '/api' || path?.startsWith('/api/')) {
+      if (await serveRestCacheHit(req, res, services)) return;
+      if (!(await admit(req, res))) return;
+    }
     if (await serveRest(req, res, services)) return;
     const extra = services.routes[path ?? ''];
     if (extra) return extra(req, res);

@@ -4,7 +4,8 @@ import { notModified } from '../cache/response-headers.js';
 import { chargeCacheHit } from '../http/charge-cache-hit.js';
 import type { Services } from '../services.js';
 import { dataBytesOfTrpcBody, sendRestResult } from './answer.js';
-import type { Endpoint } from './endpoints.js';
+import { restEndpoints, type Endpoint } from './endpoints.js';
+import { queryInput } from './input.js';
 
 /**
  * The cache fast path of /api (server/http/cache-fast-path.ts is /trpc's):
@@ -36,4 +37,39 @@ export async function serveRestHit(
   if (notModified(req, entry)) res.statusCode = 304;
   sendRestResult(res, endpoint.route.status ?? 200, body);
   return true;
+}
+
+/** The GET query endpoint `path` routes to, with its path values; undefined for any other. */
+function cachedQueryOf(path: string, services: Services): { endpoint: Endpoint; values: string[] } | undefined {
+  for (const endpoint of restEndpoints()) {
+    if (endpoint.route.method !== 'GET' || endpoint.type !== 'query') continue;
+    const match = endpoint.pattern.exec(path);
+    if (match) return services.cache.policies.has(endpoint.procedure) ? { endpoint, values: match.slice(1) } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Tried before admission control for `/api/…`, as server/http/fast-paths.ts'
+ * cheap paths are for /trpc: a cache hit of a GET (or its 304) costs a route
+ * match, an authentication the gate remembers and a map lookup, never the
+ * database, so it is never shed and never waits behind expensive requests.
+ * Anything else (a miss, a failed authentication, a bad input, an empty
+ * bucket) returns false untouched and goes through admission to the REST
+ * handler, which answers it: the gate counts a failure once per request.
+ */
+export async function serveRestCacheHit(req: IncomingMessage, res: ServerResponse, services: Services): Promise<boolean> {
+  if (req.method !== 'GET' || !services.cache.fastPath) return false;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const found = cachedQueryOf(q === -1 ? url : url.slice(0, q), services);
+  if (found === undefined) return false;
+  let auth: AuthInfo;
+  try {
+    auth = await services.authGate(req, res);
+  } catch {
+    return false;
+  }
+  const read = queryInput(found.endpoint, found.values, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
+  return read.ok && serveRestHit(req, res, services, found.endpoint, auth, read.input);
 }

@@ -8,7 +8,6 @@ import { appRouter } from '../routers/app.js';
 import type { Services } from '../services.js';
 import { createCallerFactory } from '../trpc.js';
 import { sendRestResult } from './answer.js';
-import { serveRestHit } from './cache-hit.js';
 import { locationOf, restEndpoints, type Endpoint } from './endpoints.js';
 import { bodyInput, queryInput, type InputResult } from './input.js';
 import { localProblem, sendErrorProblem, sendProblem } from './problem.js';
@@ -92,7 +91,7 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse, servic
   if (!read.ok) return sendProblem(res, read.problem);
   const { input } = read;
   if (endpoint.type === 'mutation' && (await replayRest(ctx, auth, endpoint, input))) return;
-  if (endpoint.type === 'query' && (await serveRestHit(req, res, services, endpoint, auth, input))) return;
+  // A cache hit of a query was answered before admission (serveRestCacheHit, cache-hit.ts): this is a miss.
 
   let data: unknown;
   try {

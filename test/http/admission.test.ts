@@ -101,6 +101,31 @@ describe('admission control', () => {
     expect((await server.call('users.byId', { input: { id: 2 } })).status).toBe(503);
   });
 
+  it('never sheds a REST cache hit or its 304, while a REST miss is refused', async () => {
+    const server = await startTestServer({ ADMISSION_LIMIT: '1', ADMISSION_QUEUE_SIZE: '0', RATES_TIMEOUT_MS: '30000' });
+    servers.push(server);
+    const alice = { authorization: 'Bearer demo-alice' };
+    const warm = await fetch(`${server.url}/api/users/1`, { headers: alice });
+    expect(warm.status).toBe(200);
+    const etag = warm.headers.get('etag') ?? '';
+    server.services.simulator?.setMode('hang');
+    const hold = new AbortController();
+    holds.push(hold);
+    fetch(`${server.url}/api/rates`, { headers: alice, signal: hold.signal }).catch(() => undefined);
+    await vi.waitFor(() => expect(server.services.simulator?.calls).toBe(1));
+    expect(server.services.admission?.stats()).toMatchObject({ limit: 1, inflight: 1 });
+
+    const hit = await fetch(`${server.url}/api/users/1`, { headers: alice });
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get('cache-status')).toBe('composure; hit');
+    expect(await hit.json()).toMatchObject({ id: 1 });
+    const revalidated = await fetch(`${server.url}/api/users/1`, { headers: { ...alice, 'if-none-match': etag } });
+    expect(revalidated.status).toBe(304);
+    const miss = await fetch(`${server.url}/api/users/2`, { headers: alice });
+    expect(miss.status).toBe(503);
+    expect(miss.headers.get('content-type')).toBe('application/problem+json');
+  });
+
   it('frees the slot of a client that went away, and serves again', async () => {
     const server = await saturated();
     expect((await server.call('users.list', { input: { limit: 1 } })).status).toBe(503);
