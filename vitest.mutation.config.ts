@@ -11,6 +11,7 @@ export default defineConfig({
     include: [
       'test/server/{cache,idempotency,pagination,stores,http,events,auth}/**/*.test.ts',
       'test/client/{retry-timing,http-date}.test.ts',
+      'test/shared/**/*.test.ts',
     ],
     // Instrumented code runs several times slower: the deep-nesting tests need minutes, not seconds.
     testTimeout: 180_000,

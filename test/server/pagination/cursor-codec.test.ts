@@ -1,9 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createHmac } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import { createCursorCodec } from '../../../server/pagination/cursor-codec.js';
+import { createCursorCodec, type CursorCodec } from '../../../server/pagination/cursor-codec.js';
 import { decodeCursorPayload, encodeCursorPayload, toBase64Url } from '../../../shared/cursor.js';
+import { ApiError } from '../../../server/errors.js';
 
-const codec = createCursorCodec('s'.repeat(32));
+const SECRET = 's'.repeat(32);
+// Built per test, not at import: a codec made before the test starts would
+// hide a broken factory from `npm run test:mutation` (mutants switch on per test).
+let codec: CursorCodec;
+beforeEach(() => {
+  codec = createCursorCodec(SECRET);
+});
 
 function rejects(fn: () => unknown): TRPCError {
   try {
@@ -63,5 +71,44 @@ describe('cursor codec strictness', () => {
     const twin = `${payload}.${mac.slice(0, -1)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[sibling]}`;
     expect(rejects(() => codec.decode('users|1', `${cursor}==`)).code).toBe('BAD_REQUEST');
     expect(rejects(() => codec.decode('users|1', twin)).code).toBe('BAD_REQUEST');
+  });
+});
+
+/** Signs any text as the server would, to reach the checks behind the MAC. */
+function signed(payload: string): string {
+  const mac = createHmac('sha256', SECRET).update(payload).digest().subarray(0, 16);
+  return `${payload}.${mac.toString('base64url')}`;
+}
+
+describe('cursor codec edges', () => {
+  it('keeps its wire format, so cursors handed out before a deploy still decode after it', () => {
+    // The scope digest is the first 16 base64url characters of SHA-256(scope).
+    expect(codec.encode('users|1', 42)).toBe(signed(toBase64Url('{"v":1,"s":"7e710cTRqSZIsDaJ","k":42}')));
+    expect(codec.decode('users|1', signed(toBase64Url('{"v":1,"s":"7e710cTRqSZIsDaJ","k":7}')))).toBe(7);
+  });
+
+  it('reads an absent or empty cursor as the first page', () => {
+    expect(codec.decode('users|1', undefined)).toBe(0);
+    expect(codec.decode('users|1', '')).toBe(0);
+  });
+
+  it('rejects a valid cursor with anything appended after a third dot as malformed', () => {
+    const err = rejects(() => codec.decode('users|1', `${codec.encode('users|1', 42)}.x`));
+    expect(err.message).toMatch(/malformed/);
+  });
+
+  it('rejects a correctly signed payload of the wrong version or shape', () => {
+    for (const json of ['{"v":2,"s":"7e710cTRqSZIsDaJ","k":1}', '{"v":1,"s":"7e710cTRqSZIsDaJ","k":-1}', 'not json']) {
+      const err = rejects(() => codec.decode('users|1', signed(toBase64Url(json))));
+      expect(err.message).toMatch(/unsupported version or shape/);
+    }
+  });
+
+  it('carries the invalid_cursor reason for the client in every rejection', () => {
+    for (const bad of ['x', `${codec.encode('users|1', 1)}x`, codec.encode('users|2', 1), signed('e30')]) {
+      const err = rejects(() => codec.decode('users|1', bad));
+      expect(err.cause).toBeInstanceOf(ApiError);
+      expect((err.cause as ApiError).reason).toBe('invalid_cursor');
+    }
   });
 });
