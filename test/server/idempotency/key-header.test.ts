@@ -36,4 +36,27 @@ describe('readIdempotencyKey', () => {
   it('refuses a repeated header', () => {
     expect(readIdempotencyKey(['a', 'b']).kind).toBe('invalid');
   });
+
+  it('reports an empty list of values as absent', () => {
+    expect(readIdempotencyKey([])).toEqual({ kind: 'absent' });
+  });
+
+  it('keeps spaces and tildes inside a quoted key, the ends of printable ASCII', () => {
+    expect(readIdempotencyKey(['"a b~c"'])).toEqual({ kind: 'valid', key: 'a b~c' });
+    expect(readIdempotencyKey(['" ~"'])).toEqual({ kind: 'valid', key: ' ~' });
+  });
+
+  it('says what is wrong: a repeated header, a malformed sf-string, or the characters', () => {
+    const problem = (values: string[]) => {
+      const read = readIdempotencyKey(values);
+      return read.kind === 'invalid' ? read.problem : read.kind;
+    };
+    expect(problem(['a', 'b'])).toMatch(/exactly one Idempotency-Key/);
+    // Inside quotes a control or non-ASCII character breaks the sf-string itself (RFC 8941 §3.3.3).
+    for (const value of ['"abc";v=1', '"tab\there"', '"café"', '"del\u007f"']) {
+      expect(problem([value]), JSON.stringify(value)).toMatch(/sf-string \(RFC 8941/);
+    }
+    expect(problem(['café'])).toMatch(/1–255 printable ASCII/);
+    expect(problem(['k'.repeat(256)])).toMatch(/1–255 printable ASCII/);
+  });
 });
