@@ -74,7 +74,7 @@ const envSchema = z.object({
   CACHE_MAX_ENTRIES: int(1).default(50_000),
   // Answer cache hits in node:http before the tRPC adapter; off only to compare or to rule it out.
   CACHE_FAST_PATH: bool.default(true),
-  // Call single GET queries and batches of queries in-process instead of through the adapter; off only to compare or to rule it out.
+  // Call single GET queries, batches of queries and single JSON mutations in-process instead of through the adapter; off only to compare or to rule it out.
   LEAN_PATH: bool.default(true),
   CURSOR_SECRET: z.string().min(32).optional(),
   MAX_BODY_BYTES: int(1).default(1024 * 1024),

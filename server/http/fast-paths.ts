@@ -4,6 +4,7 @@ import { idempotentReplay } from './idempotent-replay.js';
 import { cacheFastPath } from './cache-fast-path.js';
 import { leanPath } from './lean-path.js';
 import { leanBatch } from './lean-batch.js';
+import { leanMutation } from './lean-mutation.js';
 
 /**
  * A handler tried before the tRPC adapter, for answers the adapter cannot
@@ -20,5 +21,9 @@ export type FastPath = (req: IncomingMessage, res: ServerResponse, services: Ser
  */
 export const cheapPaths: readonly FastPath[] = [cacheFastPath];
 
-/** Tried after admission: they read the database or run procedures. */
-export const fastPaths: readonly FastPath[] = [idempotentReplay, leanPath, leanBatch];
+/**
+ * Tried after admission: they read the database or run procedures. The
+ * lean mutation path reads the body: it comes last, after the replay that
+ * may have handed one back.
+ */
+export const fastPaths: readonly FastPath[] = [idempotentReplay, leanPath, leanBatch, leanMutation];

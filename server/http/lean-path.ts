@@ -15,7 +15,7 @@ const PREFIX_LENGTH = '/trpc/'.length;
  */
 export const PLAIN_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/** Requests the lean paths (single GET, batch) answered, per server: tests check the route taken, not only the bytes. */
+/** Requests the lean paths (single GET, batch, mutation) answered, per server: tests check the route taken, not only the bytes. */
 const served = new WeakMap<Services, number>();
 export function leanPathServed(services: Services): number {
   return served.get(services) ?? 0;
@@ -25,21 +25,23 @@ export function countLeanServed(services: Services): void {
 }
 
 /** One call through `procedure` with the adapter's context, answered as the adapter answers it. */
-async function serveCall(
+export async function serveCall(
   ctx: ReturnType<typeof createContext>,
+  type: 'query' | 'mutation',
   path: string,
   procedure: Callable,
+  getRawInput: () => Promise<unknown>,
   input: unknown,
 ): Promise<true> {
   const { res, services } = ctx;
   countLeanServed(services);
   let data: unknown;
   try {
-    data = await procedure({ ctx, path, getRawInput: async () => input });
+    data = await procedure({ ctx, path, getRawInput });
   } catch (cause) {
     // The adapter passes the input only if a middleware read it; our error
     // formatter and onError read neither, so the parsed input is passed as is.
-    sendTrpcError(res, { error: getTRPCErrorFromUnknown(cause), path, input, ctx });
+    sendTrpcError(res, { error: getTRPCErrorFromUnknown(cause), path, type, input, ctx });
     return true;
   }
   // Every procedure has a zod .output(): no stream or iterable (which the adapter refuses) reaches here.
@@ -71,5 +73,5 @@ export const leanPath: FastPath = (req, res, services) => {
   if (headers.host !== undefined && !PLAIN_HOST.test(headers.host)) return false;
   const input = rawInputOf(url.slice(q + 1));
   if (input === UNHANDLED) return false;
-  return serveCall(createContext(req, res, services), path, procedure, input);
+  return serveCall(createContext(req, res, services), 'query', path, procedure, async () => input, input);
 };

@@ -7,5 +7,6 @@ const procedures = Object.entries(appRouter._def.procedures as unknown as Record
 const ofType = (type: AnyProcedure['_def']['type']) =>
   new Map(procedures.filter(([, p]) => p._def.type === type).map(([path, p]) => [path, callableProcedure(p)] as const));
 
-/** The router's queries by path, callable as the adapter calls them; the lean paths answer only these. */
+/** The router's queries and mutations by path, callable as the adapter calls them; the lean paths answer only these. */
 export const leanQueries: ReadonlyMap<string, Callable> = ofType('query');
+export const leanMutations: ReadonlyMap<string, Callable> = ofType('mutation');

@@ -46,6 +46,8 @@ export function sendTrpcResult(res: ServerResponse, data: unknown): void {
 export interface TrpcErrorAnswer {
   error: TRPCError;
   path: string;
+  /** The procedure's type, as the adapter gives it to the error formatter. @default 'query' */
+  type?: 'query' | 'mutation';
   /** What the adapter passes: the parsed input if a middleware read it, else undefined. */
   input: unknown;
   ctx: Context;
@@ -55,9 +57,9 @@ export interface TrpcErrorAnswer {
  * A query's failure: the adapter's onError, then `{"error": shape}` from
  * the router's error formatter, with the status tRPC derives from it.
  */
-export function sendTrpcError(res: ServerResponse, { error, path, input, ctx }: TrpcErrorAnswer): void {
+export function sendTrpcError(res: ServerResponse, { error, path, type = 'query', input, ctx }: TrpcErrorAnswer): void {
   reportError(ctx.services.log, { error, path, ctx });
-  const shape = getErrorShape({ config: appRouter._def._config, error, type: 'query', path, input, ctx });
+  const shape = getErrorShape({ config: appRouter._def._config, error, type, path, input, ctx });
   writeAnswer(res, getHTTPStatusCode({ error: shape }), responseMeta({ errors: [error] }), JSON.stringify({ error: shape }));
 }
 
