@@ -86,7 +86,8 @@ export function createAdmission(opts: AdmissionOptions) {
         return;
       }
       queueWait?.observe(waitedMs / 1000);
-      p.res.once('close', () => finish());
+      // 'close' comes once, with no argument: finish('ok'). `on`, not `once`: no wrapper per request.
+      p.res.on('close', finish);
       p.state = 1;
       p.resolve?.(true);
     },
