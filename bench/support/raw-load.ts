@@ -22,6 +22,8 @@ export interface RawLoadOptions {
   honourRetryAfter: boolean;
   /** An answer not complete by then is a timeout (the connection is replaced). @default 2000 */
   timeoutMs?: number;
+  /** Awaited once every connection is open, before the first request goes out. */
+  ready?: () => Promise<void>;
   /** Called once every connection is open, as the first requests go out. */
   onStart?: () => void;
 }
@@ -103,6 +105,7 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
   const add = (label: string) => (statuses[label] = (statuses[label] ?? 0) + 1);
 
   const sockets = await openAll(opts.url, opts.connections);
+  await opts.ready?.();
   opts.onStart?.();
   const started = performance.now();
   const until = started + opts.durationMs;

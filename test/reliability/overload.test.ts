@@ -30,29 +30,34 @@ interface FloodResult {
 }
 
 /**
- * Alice's flood from its own process (support/flood.ts): resolves `started`
- * once its connections are open and the first requests out, `done` with
- * what it was answered.
+ * Alice's flood from its own process (support/flood.ts): `ready` resolves
+ * once its connections are open and accepted, `go()` starts the load,
+ * `started` resolves as its first requests go out, `done` with what it was answered.
  */
 function flood(url: string, durationMs: number) {
   const opts = { url, path: PAGE, headers: { authorization: 'Bearer demo-alice' }, connections: ALICE_CONNECTIONS, durationMs, honourRetryAfter: false, timeoutMs: 5_000 };
-  const child = spawn(process.execPath, ['--import', 'tsx', FLOOD, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', FLOOD, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  let onStart!: () => void;
-  const started = new Promise<void>((resolve) => (onStart = resolve));
+  const waiters: { line: string; resolve: () => void; reject: (err: Error) => void }[] = [];
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     out += chunk;
-    if (out.startsWith('started\n')) onStart();
+    for (const w of waiters) if (out.split('\n').includes(w.line)) w.resolve();
   });
+  const line = (name: string) => new Promise<void>((resolve, reject) => waiters.push({ line: name, resolve, reject }));
   const done = new Promise<FloodResult>((resolve, reject) => {
     child.once('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
+      const failure = new Error(`flood exited with ${code}: ${out.slice(-500)}`);
+      // A line never printed is never coming (settled promises ignore this).
+      for (const w of waiters) w.reject(failure);
       if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as FloodResult);
-      else reject(new Error(`flood exited with ${code}: ${out.slice(-500)}`));
+      else reject(failure);
     });
   });
-  return { started, done, kill: () => child.kill('SIGKILL') };
+  // Awaited once the flood has run; a crash before then fails `ready` or `started` instead.
+  done.catch(() => undefined);
+  return { ready: line('ready'), started: line('started'), go: () => child.stdin.end('go\n'), done, kill: () => child.kill('SIGKILL') };
 }
 
 describe('overload', () => {
@@ -70,19 +75,20 @@ describe('overload', () => {
     });
     const bobAgent = keepAliveAgent(BOB_CONNECTIONS);
     const healthAgent = keepAliveAgent(1);
-    let alice: ReturnType<typeof flood> | undefined;
+    // Alice's connections open and are accepted first; then bob and the probe take theirs and warm the page's
+    // code path (a connection opened mid-flood would measure the listen queue: Node accepts one per event-loop
+    // turn), all well within the server's 5 s keep-alive; then the flood starts.
+    const alice = flood(server.url, FLOOD_MS);
     try {
-      // Bob and the probe hold their keep-alive connections before the flood, as alice does hers (support/flood.ts):
-      // Node accepts one new connection per event-loop turn, so one opened mid-flood measures the listen queue.
-      // Bob's also warm the page's code path, so the flood does not meet a cold server.
-      for (let round = 0; round < 25; round++) {
+      await alice.ready;
+      for (let round = 0; round < 10; round++) {
         const warm = await Promise.all(
           Array.from({ length: BOB_CONNECTIONS }, () => send({ origin: server.url, path: PAGE, headers: { authorization: 'Bearer demo-bob' }, agent: bobAgent })),
         );
         expect(warm.map((out) => (out.ok ? out.status : out.error))).toEqual(Array(BOB_CONNECTIONS).fill(200));
       }
       expect(await send({ origin: server.url, path: '/healthz', agent: healthAgent })).toMatchObject({ ok: true, status: 200 });
-      alice = flood(server.url, FLOOD_MS);
+      alice.go();
       await alice.started;
       const rssBefore = server.rssBytes();
       const bob = new Tally();
@@ -149,7 +155,7 @@ describe('overload', () => {
       expect(rssAfter).toBeLessThan(RSS_LIMIT_BYTES);
       expect(severe(server.problems)).toEqual([]);
     } finally {
-      alice?.kill();
+      alice.kill();
       bobAgent.destroy();
       healthAgent.destroy();
       await killAllServers();
