@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 type Step = { value: unknown } | string;
 
@@ -49,5 +49,5 @@ export function canonicalJson(root: unknown): string {
 
 /** SHA-256 (hex) of the canonical JSON of a call's raw input: same key with another fingerprint is a 422. */
 export function fingerprint(rawInput: unknown): string {
-  return createHash('sha256').update(canonicalJson(rawInput)).digest('hex');
+  return hash('sha256', canonicalJson(rawInput), 'hex');
 }

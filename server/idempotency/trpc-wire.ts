@@ -13,9 +13,12 @@ import type { StoredResponse } from './store.js';
  * errorFormatter), so a replay can be stored before the adapter answers.
  */
 
+// What transformTRPCResponse does to a success, without its copies of the envelope by defineProperty per key.
+const serialize = rootConfig.transformer.output.serialize;
+
 /** A call's success: 200 `{"result":{"data":…}}` of the output-parsed value. */
 export function successResponse(data: unknown): StoredResponse {
-  return { status: 200, body: JSON.stringify(transformTRPCResponse(rootConfig, { result: { data } })) };
+  return { status: 200, body: JSON.stringify({ result: { data: serialize(data) } }) };
 }
 
 /** A call's error as the adapter formats and statuses it. */
