@@ -2,7 +2,7 @@ import { spawnComposure } from '../support/composure.js';
 import { ALICE } from '../support/fixtures.js';
 import { backendCpu, benchDatabase, cpuBetween, type BenchDatabase } from '../support/dialects.js';
 import { load, median, type LoadOptions, type LoadResult } from '../support/load.js';
-import { cpuSpread, rounds, spread } from '../support/rounds.js';
+import { cpuSpread, ratioSpread, rounds, spread } from '../support/rounds.js';
 import { keyedPosts, trpcPaths } from '../support/scenarios.js';
 import type { ServerProcess } from '../support/spawn-server.js';
 import { result, type BenchResult } from '../support/types.js';
@@ -53,6 +53,9 @@ function measured(servers: ServerProcess[], database: BenchDatabase, opts: () =>
   };
   return { run, backendUs };
 }
+
+/** req/s of `a` over `b`, round by round (each pair ran back to back), spread over the rounds. */
+const perRound = (a: LoadResult[], b: LoadResult[]) => spread(a.map((r, i) => r.rps / (b[i]?.rps ?? Number.NaN)));
 
 const fmt = (values: number[], digits = 0) => {
   const s = spread(values);
@@ -144,14 +147,17 @@ export async function postgres(sqliteFile: string, runs: number): Promise<Record
     }));
     const r = (name: string) => reads[name] ?? { rps: Number.NaN, cpuUs: Number.NaN, backendUs: Number.NaN, runs: [] };
     const [sq, pg] = [r('SQLite uncached read'), r('PostgreSQL uncached read')];
+    // Round by round (each pair ran back to back), then the median over the rounds.
+    const cpuRatio = ratioSpread(pg.runs, sq.runs);
+    const rpsRatio = perRound(pg.runs, sq.runs);
     out['postgres/uncached-read'] = result({
       measures: 'server CPU per request of an uncached users.byId on PostgreSQL vs on SQLite (the Node process; PostgreSQL backends beside it)',
-      ratio: pg.cpuUs / sq.cpuUs,
+      ratio: cpuRatio.median,
       target: 2,
       comparison: '<=',
       a: { dialect: 'postgres', rps: pg.rps, cpuUsPerReq: pg.cpuUs, backendCpuUsPerReq: pg.backendUs },
       b: { dialect: 'sqlite', rps: sq.rps, cpuUsPerReq: sq.cpuUs },
-      extra: { rpsRatio: pg.rps / sq.rps, totalCpuRatio: (pg.cpuUs + pg.backendUs) / sq.cpuUs },
+      extra: { ratioMin: cpuRatio.min, ratioMax: cpuRatio.max, rpsRatio, totalCpuRatio: (pg.cpuUs + pg.backendUs) / sq.cpuUs },
     });
 
     // Two instances sharing only PostgreSQL and Redis against one instance on the same database and Redis.
@@ -168,14 +174,15 @@ export async function postgres(sqliteFile: string, runs: number): Promise<Record
       const s1 = scale[`one instance, ${work}`];
       const s2 = scale[`two instances, ${work}`];
       if (!s1 || !s2) continue;
+      const rps = perRound(s2.runs, s1.runs);
       out[`postgres/two-instances-${work.startsWith('keyed') ? 'keyed-create' : 'uncached-read'}`] = result({
         measures: `req/s of two instances (16 connections each) vs one (32), ${work}, sharing PostgreSQL and Redis; CPU per request beside`,
-        ratio: s2.rps / s1.rps,
+        ratio: rps.median,
         target: 1,
         comparison: '>=',
         a: { instances: 2, rps: s2.rps, cpuUsPerReq: s2.cpuUs, backendCpuUsPerReq: s2.backendUs },
         b: { instances: 1, rps: s1.rps, cpuUsPerReq: s1.cpuUs, backendCpuUsPerReq: s1.backendUs },
-        extra: { cpuRatio: s2.cpuUs / s1.cpuUs },
+        extra: { ratioMin: rps.min, ratioMax: rps.max, cpuRatio: ratioSpread(s2.runs, s1.runs) },
       });
     }
   } finally {
