@@ -23,11 +23,14 @@ function collect(req: IncomingMessage): Promise<string> {
       req.off('end', onEnd);
       req.off('aborted', onAborted);
       req.off('error', onAborted);
+      req.off('close', onAborted);
     };
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('aborted', onAborted);
     req.once('error', onAborted);
+    // Closed before its end: no body is coming, and nothing may wait for one.
+    req.once('close', onAborted);
   });
 }
 

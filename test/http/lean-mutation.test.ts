@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CallOptions } from '../helpers/server.js';
-import { closePair, compare, compareRaw, startPair, type Pair } from '../helpers/lean-pair.js';
+import { connect } from 'node:net';
+import { startTestServer, type CallOptions } from '../helpers/server.js';
+import { BASE_ENV, closePair, compare, compareRaw, startPair, type Pair } from '../helpers/lean-pair.js';
 
 /*
  * The lean mutation path (server/http/lean-mutation.ts) against the
@@ -146,6 +147,25 @@ describe('the lean mutation path under limits and failures', () => {
     const { res, leanServed } = await compare(pair, 'users.create', post({ name: 'x'.repeat(100), email: 'x@example.com' }));
     expect(res.status).toBe(413);
     expect(leanServed).toBe(0);
+  });
+
+  it('holds no key for a client that leaves halfway through its body', async () => {
+    await using server = await startTestServer(BASE_ENV);
+    const body = JSON.stringify(payment);
+    const { port } = new URL(server.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /trpc/payments.create HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer demo-alice\r\n` +
+            `Content-Type: application/json\r\nIdempotency-Key: left-1\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        );
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on('close', () => resolve());
+    });
+    const retry = await server.call('payments.create', keyed('left-1', payment));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
   });
 
   it('answers an unexpected error with the same 500 and leaks nothing', async () => {
