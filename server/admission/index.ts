@@ -6,6 +6,12 @@ import { fixedLimit } from './fixed-limit.js';
 import { gradient2Limit } from './gradient2-limit.js';
 import type { Limit } from './limit.js';
 import { createOverloadedAnswer } from './overloaded-answer.js';
+import { createRetryAfterSpread } from './retry-after-spread.js';
+
+// The longest Retry-After, as a multiple of ADMISSION_RETRY_AFTER_S: a
+// spread wide enough for a burst of ten seconds' worth of requests, short
+// enough that a client is not sent away for long by a burst that has passed.
+const RETRY_AFTER_SPREAD = 10;
 
 export interface AdmissionOptions {
   config: Pick<
@@ -53,10 +59,24 @@ export function limitFromConfig(config: AdmissionOptions['config']): Limit {
  * a turn marks it): the time a request sat in line before its handler ran
  * counts against the queue timeout and the queue-wait metric, as the
  * listen queue's does for the next turn.
+ *
+ * Refusals' Retry-After is spread (retry-after-spread.ts) so that the
+ * refused come back at about the rate the server starts requests.
  */
 export function createAdmission(opts: AdmissionOptions) {
   const { config } = opts;
-  const answer = createOverloadedAnswer(config.ADMISSION_RETRY_AFTER_S);
+  const baseS = config.ADMISSION_RETRY_AFTER_S;
+  const spread = createRetryAfterSpread({ baseS, maxS: baseS * RETRY_AFTER_SPREAD });
+  // One writer per wait in seconds (at most RETRY_AFTER_SPREAD of them), each with its bodies built once.
+  const answers = new Map<number, ReturnType<typeof createOverloadedAnswer>>();
+  const answerFor = (retryAfterS: number) => {
+    let answer = answers.get(retryAfterS);
+    if (answer === undefined) {
+      answer = createOverloadedAnswer(retryAfterS);
+      answers.set(retryAfterS, answer);
+    }
+    return answer;
+  };
   const shedByTenant = new Map<string, Record<ShedCause, number>>();
   let queueWait: Histogram | undefined;
 
@@ -86,6 +106,7 @@ export function createAdmission(opts: AdmissionOptions) {
         return;
       }
       queueWait?.observe(waitedMs / 1000);
+      spread.started(turnStart < 0 ? performance.now() : turnStart);
       // 'close' comes once, with no argument: finish('ok'). `on`, not `once`: no wrapper per request.
       p.res.on('close', finish);
       p.state = 1;
@@ -99,7 +120,7 @@ export function createAdmission(opts: AdmissionOptions) {
         shedByTenant.set(tenant, counts);
       }
       counts[cause]++;
-      if (!p.res.headersSent && !p.req.socket.destroyed) answer(p.req, p.res);
+      if (!p.res.headersSent && !p.req.socket.destroyed) answerFor(spread.next(turnStart < 0 ? performance.now() : turnStart))(p.req, p.res);
       p.state = 2;
       p.resolve?.(false);
     },
