@@ -90,6 +90,8 @@ const envSchema = z.object({
   ADMISSION_QUEUE_SIZE: int(0).default(128),
   ADMISSION_QUEUE_TIMEOUT_MS: int(0).default(100),
   ADMISSION_RETRY_AFTER_S: int(1).default(1),
+  // The longest Retry-After when refusals are spread (server/admission/retry-after-spread.ts); = ADMISSION_RETRY_AFTER_S: no spread.
+  ADMISSION_RETRY_AFTER_MAX_S: int(1).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

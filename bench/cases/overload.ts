@@ -150,19 +150,25 @@ const round = (phase: Phase) =>
  * admission control, one without (ADMISSION_ENABLED=false), both on the
  * uncached read as alice with rate limits off, phase by phase side by side:
  * capacity at 16 connections, then 2 000 connections (opened first) whose
- * clients wait as Retry-After says, then 2 000 that ignore it.
+ * clients wait as Retry-After says, then 2 000 that ignore it. A third
+ * server sheds without spreading Retry-After (every refusal told 1 s),
+ * in the honouring phase only, for what the spread is worth.
  */
 export async function overload(dbFile: string): Promise<Record<string, BenchResult>> {
   const env = { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false', MAX_CONNECTIONS: String(CONNECTIONS * 2), MAX_CONNECTIONS_PER_ADDRESS: String(CONNECTIONS * 2) };
   const on = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true' });
   const off = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'false' });
+  // Shedding on, every refusal told the same 1 s (no spread): what the spread of Retry-After is worth.
+  const flat = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true', ADMISSION_RETRY_AFTER_MAX_S: '1' });
   try {
     // Warm-up of both (JIT, SQLite page cache).
     await phase(on, CAPACITY_CONNECTIONS, true, false);
     await phase(off, CAPACITY_CONNECTIONS, true, false);
+    await phase(flat, CAPACITY_CONNECTIONS, true, false);
     const capOn = await phase(on, CAPACITY_CONNECTIONS, true, false);
     const capOff = await phase(off, CAPACITY_CONNECTIONS, true, false);
     const respectOn = await phase(on, CONNECTIONS, true, true);
+    const respectFlat = await phase(flat, CONNECTIONS, true, false);
     const respectOff = await phase(off, CONNECTIONS, true, true);
     const ignoreOn = await phase(on, CONNECTIONS, false, true);
     const ignoreOff = await phase(off, CONNECTIONS, false, true);
@@ -184,7 +190,11 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
         target: 0.8,
         comparison: '>=',
         ...sides(respectOn, respectOff),
-        extra: { offRatio: respectOff.okPerSec / capOff.okPerSec },
+        extra: {
+          offRatio: respectOff.okPerSec / capOff.okPerSec,
+          unspreadRatio: respectFlat.okPerSec / capacity,
+          unspread: round(respectFlat),
+        },
       }),
       'overload/p99': result({
         measures: `${CONNECTIONS} conns honouring Retry-After: p99 of 2xx ÷ max(5 × p99 at capacity, 250 ms) = ${p99Bound.toFixed(0)} ms`,
@@ -236,6 +246,6 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
       }),
     };
   } finally {
-    await Promise.all([on.stop(), off.stop()]);
+    await Promise.all([on.stop(), off.stop(), flat.stop()]);
   }
 }

@@ -150,7 +150,13 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
         waitMs = after + Math.floor(Math.random() * after);
       }
     }
-    if (waitMs > 0) setTimeout(() => send(conn), waitMs);
+    // A wait that ends past the run would send nothing more: the connection
+    // ends now, so the run's length (the goodput's denominator) is not
+    // stretched by idle waits beyond it.
+    if (waitMs > 0 && performance.now() + waitMs >= until) {
+      conn.socket.destroy();
+      closeOne();
+    } else if (waitMs > 0) setTimeout(() => send(conn), waitMs);
     else send(conn);
   };
 

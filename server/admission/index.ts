@@ -8,11 +8,6 @@ import type { Limit } from './limit.js';
 import { createOverloadedAnswer } from './overloaded-answer.js';
 import { createRetryAfterSpread } from './retry-after-spread.js';
 
-// The longest Retry-After, as a multiple of ADMISSION_RETRY_AFTER_S: a
-// spread wide enough for a burst of ten seconds' worth of requests, short
-// enough that a client is not sent away for long by a burst that has passed.
-const RETRY_AFTER_SPREAD = 10;
-
 export interface AdmissionOptions {
   config: Pick<
     Config,
@@ -22,6 +17,7 @@ export interface AdmissionOptions {
     | 'ADMISSION_QUEUE_SIZE'
     | 'ADMISSION_QUEUE_TIMEOUT_MS'
     | 'ADMISSION_RETRY_AFTER_S'
+    | 'ADMISSION_RETRY_AFTER_MAX_S'
   >;
   /** The tenant of an Authorization header if already known (no database work), for the shed counter's label. */
   tenantOf(authorization: string | undefined): string | undefined;
@@ -65,9 +61,11 @@ export function limitFromConfig(config: AdmissionOptions['config']): Limit {
  */
 export function createAdmission(opts: AdmissionOptions) {
   const { config } = opts;
-  const baseS = config.ADMISSION_RETRY_AFTER_S;
-  const spread = createRetryAfterSpread({ baseS, maxS: baseS * RETRY_AFTER_SPREAD });
-  // One writer per wait in seconds (at most RETRY_AFTER_SPREAD of them), each with its bodies built once.
+  if (config.ADMISSION_RETRY_AFTER_MAX_S < config.ADMISSION_RETRY_AFTER_S) {
+    throw new Error(`Invalid configuration:\n  ADMISSION_RETRY_AFTER_MAX_S: must be at least ADMISSION_RETRY_AFTER_S (${config.ADMISSION_RETRY_AFTER_S})`);
+  }
+  const spread = createRetryAfterSpread({ baseS: config.ADMISSION_RETRY_AFTER_S, maxS: config.ADMISSION_RETRY_AFTER_MAX_S });
+  // One writer per wait in seconds (at most ADMISSION_RETRY_AFTER_MAX_S of them), each with its bodies built once.
   const answers = new Map<number, ReturnType<typeof createOverloadedAnswer>>();
   const answerFor = (retryAfterS: number) => {
     let answer = answers.get(retryAfterS);

@@ -73,7 +73,8 @@ export function createRetryAfterSpread(opts: RetryAfterSpreadOptions) {
       if (rate <= 0) return baseS;
       // Bookings past maxS are not kept: they would hold the longest wait after the flood ends.
       bookedUntil = Math.min(Math.max(bookedUntil, at) + 1000 / rate, at + maxS * 1000);
-      const s = Math.ceil((bookedUntil - at) / 1000);
+      // Less a microsecond: `at + 1000 - at` may come out a hair above 1000 in floating point.
+      const s = Math.ceil((bookedUntil - at - 1e-3) / 1000);
       return s < baseS ? baseS : s > maxS ? maxS : s;
     },
   };

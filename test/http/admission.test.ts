@@ -37,6 +37,27 @@ describe('admission control', () => {
     expect(res.body.error?.message).toMatch(/capacity/);
   });
 
+  it('spreads the Retry-After of refusals that outpace what the server starts, header and body alike', async () => {
+    // One request started (the held one): each refusal books a second of it.
+    const server = await saturated();
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await server.call('users.list', { input: { limit: 5 } });
+      expect(res.status).toBe(503);
+      const header = Number(res.headers.get('retry-after'));
+      expect(res.body.error?.data).toMatchObject({ reason: 'overloaded', retryAfterMs: header * 1000 });
+      waits.push(header);
+    }
+    expect(waits[0]).toBe(1);
+    expect(waits.every((w, i) => Number.isInteger(w) && w >= (waits[i - 1] ?? 1) && w <= 10)).toBe(true);
+    expect(waits[4]).toBeGreaterThan(1);
+  });
+
+  it('tells every refusal ADMISSION_RETRY_AFTER_S when ADMISSION_RETRY_AFTER_MAX_S is the same', async () => {
+    const server = await saturated({ ADMISSION_RETRY_AFTER_S: '2', ADMISSION_RETRY_AFTER_MAX_S: '2' });
+    for (let i = 0; i < 3; i++) expect((await server.call('users.list', { input: { limit: 5 } })).headers.get('retry-after')).toBe('2');
+  });
+
   it('refuses a mutation before it runs: nothing is written', async () => {
     const server = await saturated();
     const res = await server.call('users.create', {

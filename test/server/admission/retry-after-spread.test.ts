@@ -49,6 +49,15 @@ describe('createRetryAfterSpread', () => {
     expect(Math.max(...waits)).toBe(4);
   });
 
+  it('asks exactly the base wait for one second booked, whatever the clock reads', () => {
+    // (4062.979… + 1000) − 4062.979… is a hair above 1000 in floating point.
+    for (const at of [0.1, 4062.9792113800354, 32049.394014214628]) {
+      const spread = createRetryAfterSpread({ baseS: 1, maxS: 10 });
+      spread.started(at);
+      expect(spread.next(at)).toBe(1);
+    }
+  });
+
   it('rejects a base below one second or a max below the base', () => {
     expect(() => createRetryAfterSpread({ baseS: 0, maxS: 1 })).toThrow(RangeError);
     expect(() => createRetryAfterSpread({ baseS: 2, maxS: 1 })).toThrow(RangeError);
