@@ -30,6 +30,19 @@ describe('RateLimit-Policy', () => {
   it('refuses a policy name that is not printable ASCII', () => {
     expect(() => rateLimitPolicyHeader({ ...plan, name: 'caf\u00e9' })).toThrow(RangeError);
     expect(() => rateLimitPolicyHeader({ ...plan, name: 'a\nb' })).toThrow(RangeError);
+    // The configuration error names what is wrong, and the same name refused twice is refused the same way.
+    for (let i = 0; i < 2; i++) {
+      expect(() => rateLimitPolicyHeader({ ...plan, name: 'caf\u00e9' })).toThrow(
+        'policy name must be printable ASCII for an sf-string, got "café"',
+      );
+    }
+  });
+
+  it('spells each of many policy names right, past the ones it keeps made', () => {
+    for (let i = 0; i < 1_100; i++) {
+      expect(rateLimitPolicyHeader({ ...plan, name: `plan-${i}` })).toBe(`"plan-${i}";q=100;w=5`);
+    }
+    expect(rateLimitPolicyHeader({ ...plan, name: 'plan-1099' })).toBe('"plan-1099";q=100;w=5');
   });
 });
 
