@@ -53,3 +53,24 @@ describe('canonicalInput', () => {
     );
   });
 });
+
+describe('canonicalInput: edges', () => {
+  it("keys an absent input as ''", () => {
+    expect(canonicalInput(undefined)).toBe('');
+  });
+
+  it('keys a field holding undefined as the field left out, as JSON does', () => {
+    expect(canonicalInput({ a: 1, b: undefined })).toBe(canonicalInput({ a: 1 }));
+  });
+
+  it("drops only a top-level field named direction, not any field whose value is 'forward' or 'backward'", () => {
+    expect(canonicalInput({ sort: 'forward' })).toBe('{"sort":"forward"}');
+    expect(canonicalInput({ direction: 'backward', sort: 'backward' })).toBe('{"sort":"backward"}');
+  });
+
+  it('gives no key to objects nested deeper than MAX_INPUT_DEPTH, as to arrays', () => {
+    const deep = (levels: number): unknown => (levels === 0 ? 1 : { a: deep(levels - 1) });
+    expect(canonicalInput(deep(MAX_INPUT_DEPTH))).not.toBeNull();
+    expect(canonicalInput(deep(MAX_INPUT_DEPTH + 1))).toBeNull();
+  });
+});

@@ -33,3 +33,17 @@ describe('ifNoneMatchMatches (RFC 9110 §13.1.2)', () => {
     expect(ifNoneMatchMatches('"abc', tag)).toBe(false);
   });
 });
+
+describe('ifNoneMatchMatches: list edges', () => {
+  const etag = strongEtag(new TextEncoder().encode('list edges'));
+
+  it('skips tabs between members as it skips spaces and commas', () => {
+    expect(ifNoneMatchMatches(`"other",\t${etag}`, etag)).toBe(true);
+    expect(ifNoneMatchMatches(`\t${etag}`, etag)).toBe(true);
+  });
+
+  it('matches nothing once a member is malformed, even a later well-formed one', () => {
+    // Resyncing on the next quote would read `", "` as the end of a member and then match.
+    expect(ifNoneMatchMatches(`a", ${etag}`, etag)).toBe(false);
+  });
+});

@@ -39,3 +39,11 @@ describe('canonicalJson on deep input', () => {
     expect(fingerprint(JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`))).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('canonicalJson: what JSON cannot spell', () => {
+  it('leaves functions, symbols and undefined out of objects and writes them null in arrays, as JSON.stringify does', () => {
+    const value = { a: 1, f: () => 1, s: Symbol('s'), u: undefined, list: [() => 1, Symbol('t'), undefined] };
+    expect(canonicalJson(value)).toBe('{"a":1,"list":[null,null,null]}');
+    expect(canonicalJson(value)).toBe(JSON.stringify(value));
+  });
+});
