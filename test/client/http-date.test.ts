@@ -15,6 +15,12 @@ describe('parseHttpDate', () => {
     expect(parseHttpDate('Sun Nov  6 08:49:37 1994', NOW)).toBe(at);
   });
 
+  it('reads every month, January and December included', () => {
+    expect(parseHttpDate('Thu, 01 Jan 2015 00:00:00 GMT', NOW)).toBe(Date.UTC(2015, 0, 1));
+    expect(parseHttpDate('Thu Jan  1 00:00:00 2015', NOW)).toBe(Date.UTC(2015, 0, 1));
+    expect(parseHttpDate('Thu, 31 Dec 2015 23:59:59 GMT', NOW)).toBe(Date.UTC(2015, 11, 31, 23, 59, 59));
+  });
+
   it('reads a two-digit RFC 850 year as the latest such year at most 50 years ahead', () => {
     expect(parseHttpDate('Thursday, 21-Oct-65 07:28:00 GMT', NOW)).toBe(Date.UTC(2065, 9, 21, 7, 28, 0));
     expect(parseHttpDate('Monday, 21-Oct-66 07:28:00 GMT', NOW)).toBe(Date.UTC(1966, 9, 21, 7, 28, 0));
