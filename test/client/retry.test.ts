@@ -70,6 +70,27 @@ describe('idempotency keys', () => {
     expect(proxy.requestsTo('users.list')[0]?.headers['idempotency-key']).toBeUndefined();
   });
 
+  it('makes no key for a query, not even in the retry events it reports', async () => {
+    let first = true;
+    proxy.handle = () => {
+      if (!first) return 'forward';
+      first = false;
+      return { status: 503, headers: { 'retry-after': '0' }, body: trpcError(503, 'SERVICE_UNAVAILABLE', 'Overloaded.', { reason: 'overloaded' }) };
+    };
+    const events: RetryEvent[] = [];
+    const client = createClient({ url: proxy.url, apiKey: 'demo-alice', retry: { onRetry: (e) => events.push(e) } });
+    await client.users.list.query({ limit: 1 });
+    expect(events.map((e) => [e.type, e.idempotencyKey])).toEqual([['query', undefined]]);
+  });
+
+  it('refuses a caller key that is not a string, even one that reads as a valid key', async () => {
+    const client = createClient({ url: proxy.url, apiKey: 'demo-alice' });
+    await expect(
+      client.payments.create.mutate({ userId: 1, amountCents: 100, currency: 'EUR' }, { context: { idempotencyKey: 12345 } }),
+    ).rejects.toThrow(/idempotencyKey must be 1–255 printable ASCII/);
+    expect(proxy.log).toHaveLength(0);
+  });
+
   it('refuses a malformed caller key before sending anything', async () => {
     const client = createClient({ url: proxy.url, apiKey: 'demo-alice' });
     await expect(
