@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
@@ -11,6 +10,7 @@ import {
 } from '../../../server/stores/redis-rate-limit.js';
 import type { BucketPlan, RateLimitDecision } from '../../../server/stores/rate-limit-store.js';
 import { deleteKeys } from '../../helpers/redis-keys.js';
+import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.warn('redis-rate-limit tests skipped: REDIS_URL is not set');
@@ -29,40 +29,6 @@ function connect(url: string): Redis {
   const redis = new Redis(url, failFastRedisOptions);
   redis.on('error', () => {});
   return redis;
-}
-
-/** A TCP proxy in front of Redis whose replies the test can hold back. */
-async function stallableProxy(target: URL) {
-  let stalled = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 6379), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      if (!stalled) client.write(chunk);
-    });
-    for (const s of [client, upstream]) {
-      s.on('error', () => {});
-      s.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stall: () => {
-      stalled = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe.skipIf(!REDIS_URL)('redis rate-limit store', () => {
@@ -215,8 +181,9 @@ describe.skipIf(!REDIS_URL)('redis rate-limit store', () => {
   });
 
   it('answers from the local store when the timeout fires and not before, when Redis stops replying', async () => {
-    const proxy = await stallableProxy(new URL(url));
-    const slowRedis = connect(proxy.url);
+    const target = new URL(url);
+    const proxy = await startTcpProxy(Number(target.port || 6379), target.hostname);
+    const slowRedis = connect(proxy.url('redis'));
     try {
       await ready(slowRedis);
       const errors: unknown[] = [];
@@ -228,7 +195,7 @@ describe.skipIf(!REDIS_URL)('redis rate-limit store', () => {
         onError: (err) => errors.push(err),
       });
       expect((await store.take('k', plan)).remaining).toBe(4); // through Redis
-      proxy.stall();
+      proxy.setMode('stall');
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       let decision: RateLimitDecision | undefined;
       void Promise.resolve(store.take('k', plan)).then((d) => (decision = d));
