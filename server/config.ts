@@ -96,10 +96,15 @@ const envSchema = z.object({
 });
 
 // Node refuses a head timeout past the whole-request timeout (server.headersTimeout <= requestTimeout).
-const checkedSchema = envSchema.refine((c) => c.HEADERS_TIMEOUT_MS <= c.REQUEST_TIMEOUT_MS, {
-  message: 'must not exceed REQUEST_TIMEOUT_MS',
-  path: ['HEADERS_TIMEOUT_MS'],
-});
+const checkedSchema = envSchema
+  .refine((c) => c.HEADERS_TIMEOUT_MS <= c.REQUEST_TIMEOUT_MS, {
+    message: 'must not exceed REQUEST_TIMEOUT_MS',
+    path: ['HEADERS_TIMEOUT_MS'],
+  })
+  .refine((c) => c.ADMISSION_RETRY_AFTER_MAX_S >= c.ADMISSION_RETRY_AFTER_S, {
+    message: 'must be at least ADMISSION_RETRY_AFTER_S',
+    path: ['ADMISSION_RETRY_AFTER_MAX_S'],
+  });
 
 export type Env = z.input<typeof envSchema>;
 export type Config = z.infer<typeof envSchema>;

@@ -61,9 +61,6 @@ export function limitFromConfig(config: AdmissionOptions['config']): Limit {
  */
 export function createAdmission(opts: AdmissionOptions) {
   const { config } = opts;
-  if (config.ADMISSION_RETRY_AFTER_MAX_S < config.ADMISSION_RETRY_AFTER_S) {
-    throw new Error(`Invalid configuration:\n  ADMISSION_RETRY_AFTER_MAX_S: must be at least ADMISSION_RETRY_AFTER_S (${config.ADMISSION_RETRY_AFTER_S})`);
-  }
   const spread = createRetryAfterSpread({ baseS: config.ADMISSION_RETRY_AFTER_S, maxS: config.ADMISSION_RETRY_AFTER_MAX_S });
   // One writer per wait in seconds (at most ADMISSION_RETRY_AFTER_MAX_S of them), each with its bodies built once.
   const answers = new Map<number, ReturnType<typeof createOverloadedAnswer>>();
