@@ -31,6 +31,8 @@ interface Share<T> {
   readonly queue: Entry<T>[];
   /** Requests it started in the current turn (valid while `turn` is the current one). */
   started: number;
+  /** Its requests carried to the end of the current turn. */
+  carried: number;
   turn: number;
 }
 
@@ -62,7 +64,10 @@ interface Entry<T> {
  *   late) is refused at once, unless its share has nothing running or
  *   waiting;
  * - synchronous work is bounded per event-loop turn (see `enter`): a turn
- *   that ran half the queue timeout refuses the shares that had the most of it.
+ *   that ran half the queue timeout carries the requests of the shares that
+ *   had the most of it to its end, `limit` of them at most, and refuses the
+ *   rest; what it carried starts when the turn ends, or once it has waited
+ *   half the queue timeout in a turn that goes on.
  *
  * Shares are opaque strings (the HTTP layer uses the Authorization header:
  * admission runs before authentication). State is kept only for shares
@@ -89,12 +94,15 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
   let turn = 0;
   let turnStarted = 0;
   let turnShares: Share<T>[] = [];
+  // Requests of a full turn to start as it ends (see `enter`); at most `limit`.
+  let carried: Entry<T>[] = [];
+  let carriedSince = 0;
   let draining = false;
   let sweep: ReturnType<typeof setTimeout> | undefined;
   let sweepAt = Infinity;
 
   const forget = (share: Share<T>) => {
-    if (share.inflight === 0 && share.queue.length === 0 && share.turn !== turn) shares.delete(share.key);
+    if (share.inflight === 0 && share.queue.length === 0 && share.carried === 0 && share.turn !== turn) shares.delete(share.key);
   };
 
   const run = (share: Share<T>, item: T, startedAt: number, waitedMs: number) => {
@@ -188,6 +196,32 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
     sweep.unref?.();
   };
 
+  /**
+   * Starts the requests a full turn carried, within the limit (the rest
+   * wait in the queue, their deadline counted from now).
+   */
+  const startCarried = (at: number) => {
+    const entries = carried;
+    carried = [];
+    for (const entry of entries) {
+      entry.share.carried--;
+      if (inflight < limit.current && queued === 0) {
+        run(entry.share, entry.item, at, at - entry.arrivedAt);
+        continue;
+      }
+      const waiting: Entry<T> = { item: entry.item, arrivedAt: entry.arrivedAt, deadline: at + queueTimeoutMs, share: entry.share };
+      if (queued >= queueSize) {
+        refuse(waiting, 'queue_full');
+        continue;
+      }
+      waiting.share.queue.push(waiting);
+      queued++;
+      ring.add(waiting.share);
+      armSweep(waiting.deadline);
+    }
+    drain();
+  };
+
   /** The queued share holding the most slots and places, or undefined when none waits. */
   const largestQueued = (): Share<T> | undefined => {
     let largest: Share<T> | undefined;
@@ -214,9 +248,15 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
       const since = arrivedAt === undefined || arrivedAt > at ? at : arrivedAt;
       let share = shares.get(key);
       if (share === undefined) {
-        share = { key, inflight: 0, queue: [], started: 0, turn: -1 };
+        share = { key, inflight: 0, queue: [], started: 0, carried: 0, turn: -1 };
         shares.set(key, share);
       }
+      // A turn can last long past its queue timeout: libuv polls again at
+      // once while every poll fills its batch (clients that resend as soon
+      // as they are refused keep it full), and only then runs what waits
+      // for the turn's end. What it carried starts once it has waited half
+      // the queue timeout, before this request.
+      if (carried.length > 0 && at - carriedSince >= queueTimeoutMs / 2) startCarried(at);
       const late = at - since > queueTimeoutMs;
       if (queued === 0 && inflight < limit.current) {
         // A request that runs to its end within one turn holds its slot for
@@ -231,7 +271,20 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         // of this turn's requests is refused; a share that used less of the
         // turn (a small tenant, however many it sent at once) is served.
         if (turnStarted >= limit.current && at - since > queueTimeoutMs / 2 && share.turn === turn && share.started * turnShares.length >= turnStarted) {
-          return refuse({ item, arrivedAt: since, deadline: at, share }, 'queue_timeout');
+          const entry: Entry<T> = { item, arrivedAt: since, deadline: at, share };
+          // Up to `limit` of them are carried to the turn's end rather than
+          // refused: a long turn also reads the next requests of the clients
+          // it served (libuv polls again at once while sockets keep coming),
+          // and refusing all of them would leave the server with nothing to
+          // do until the refused come back (measured: idle for the second
+          // after a burst of 2 000). Carried, they start as the turn ends.
+          if (carried.length < limit.current) {
+            if (carried.length === 0) carriedSince = at;
+            carried.push(entry);
+            share.carried++;
+            return;
+          }
+          return refuse(entry, 'queue_timeout');
         }
         // Otherwise a free slot is taken however late the request is: a slow
         // loop alone (a starved CPU, a long GC) is not a reason to refuse work.
@@ -270,9 +323,16 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
       turnShares = [];
       for (const share of touched) forget(share);
     },
-    /** The current limit, the requests holding a slot, and those waiting for one. */
+    /**
+     * Marks the end of an event-loop turn: the requests it carried start
+     * now, ahead of anything the next turn reads.
+     */
+    endTurn(): void {
+      if (carried.length > 0) startCarried(now());
+    },
+    /** The current limit, the requests holding a slot, and those waiting for one (queued or carried). */
     stats(): { limit: number; inflight: number; queued: number } {
-      return { limit: limit.current, inflight, queued };
+      return { limit: limit.current, inflight, queued: queued + carried.length };
     },
     /** Stops the expiry timer (waiting requests stay queued until slots free). */
     close(): void {

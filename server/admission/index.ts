@@ -54,7 +54,8 @@ export function limitFromConfig(config: AdmissionOptions['config']): Limit {
  * began, so the turn's start is taken as their arrival (one setImmediate
  * a turn marks it): the time a request sat in line before its handler ran
  * counts against the queue timeout and the queue-wait metric, as the
- * listen queue's does for the next turn.
+ * listen queue's does for the next turn. That setImmediate also tells the
+ * admission the turn has ended, so that what a full turn carried starts.
  *
  * Refusals' Retry-After is spread (retry-after-spread.ts) so that the
  * refused come back at about the rate the server starts requests.
@@ -78,6 +79,7 @@ export function createAdmission(opts: AdmissionOptions) {
   let turnStart = -1;
   const endTurn = () => {
     turnStart = -1;
+    core.endTurn();
   };
   const arrival = (): number => {
     if (turnStart < 0) {

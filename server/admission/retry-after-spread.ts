@@ -23,9 +23,10 @@ const FADE_PER_S = 0.99;
  * over time; delay-seconds is whole seconds and clients add their own
  * jitter, so the server's part is to hand out different seconds: each
  * refusal books one start's worth of time (1 / rate) on a virtual clock
- * that runs ahead of now while refusals outpace the rate, as a GCRA's
+ * that runs ahead of now while bookings outpace the rate, as a GCRA's
  * theoretical arrival time does, and is told the whole seconds to its
- * booking, between `baseS` and `maxS`. The rate is the most requests
+ * booking, between `baseS` and `maxS`; within a second of a refusal, each
+ * start books its share as well (see `started`). The rate is the most requests
  * started in one second lately (a refused request is one that found the
  * server at its rate). Unknown rate (nothing started yet): `baseS`.
  * Two clock reads' worth of arithmetic per call, no allocation.
@@ -45,6 +46,7 @@ export function createRetryAfterSpread(opts: RetryAfterSpreadOptions) {
   let thisSecond = 0;
   let ratePerS = 0;
   let bookedUntil = -Infinity;
+  let lastRefusalAt = -Infinity;
 
   /** Closes the current one-second count when a second has passed since it began. */
   const roll = (at: number) => {
@@ -64,10 +66,22 @@ export function createRetryAfterSpread(opts: RetryAfterSpreadOptions) {
     started(at: number): void {
       roll(at);
       thisSecond++;
+      // While it sheds, what it starts is served ahead of the booked
+      // returns: the clients it served send again at once, and a return
+      // finds the server as busy as the refusal did. So each start pushes
+      // the bookings back by its share of the rate, as a refusal does, and
+      // the waits asked grow while the overload lasts instead of sending
+      // the refused back to be refused again (measured: refusals at half
+      // the rate of starts, every one told 1 s, 0.5–0.6× capacity served).
+      if (bookedUntil > at && at - lastRefusalAt < 1000) {
+        const rate = Math.max(ratePerS, thisSecond);
+        bookedUntil = Math.min(bookedUntil + 1000 / rate, at + maxS * 1000);
+      }
     },
     /** The Retry-After, in whole seconds, for a request refused at `at` (ms). */
     next(at: number): number {
       roll(at);
+      lastRefusalAt = at;
       // The current second's count so far is a floor for the rate (a fresh server has no other).
       const rate = Math.max(ratePerS, thisSecond);
       if (rate <= 0) return baseS;

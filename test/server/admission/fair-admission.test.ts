@@ -106,35 +106,88 @@ describe('createFairAdmission', () => {
     expect(names()).toEqual(['a1', 'a2']);
   });
 
-  it("counts a turn that ran half the queue timeout and started `limit` requests as full: the share with most of it is refused, a smaller one served", () => {
-    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(2), queueTimeoutMs: 100 });
+  it("counts a turn that ran half the queue timeout and started `limit` requests as full: the share with most of it is carried to the turn's end, `limit` of them at most, a smaller one served", () => {
+    const { admission, shed, names, finish, clock, started } = setup({ limit: fixedLimit(2), queueTimeoutMs: 100 });
     // Synchronous work: each request ends before the next one of the turn is read.
-    const sync = (key: string, name: string, arrivedAt: number, costMs = 20) => {
+    const sync = (key: string, name: string, arrivedAt: number, costMs: number) => {
       admission.enter(key, name, arrivedAt);
       finish(name);
       clock.t += costMs;
     };
     admission.beginTurn();
     const turnStart = clock.t;
-    sync('alice', 'a1', turnStart);
-    sync('alice', 'a2', turnStart);
+    sync('alice', 'a1', turnStart, 20);
+    sync('alice', 'a2', turnStart, 20);
     // 40 ms into the turn: not yet half the timeout, alice is still served.
-    sync('alice', 'a3', turnStart);
+    sync('alice', 'a3', turnStart, 20);
     // 60 ms: full; alice started all three, bob none.
-    sync('alice', 'a4', turnStart);
-    sync('bob', 'b1', turnStart);
+    sync('alice', 'a4', turnStart, 5);
+    sync('bob', 'b1', turnStart, 5);
     // Bob's second of the turn: he has 1 of its 4 starts, less than his even part (2 of 2 shares).
-    sync('bob', 'b2', turnStart);
-    sync('alice', 'a5', turnStart);
-    expect(shed).toEqual([
-      { name: 'a4', cause: 'queue_timeout' },
-      { name: 'a5', cause: 'queue_timeout' },
-    ]);
+    sync('bob', 'b2', turnStart, 5);
+    sync('alice', 'a5', turnStart, 5);
+    // Two carried (the limit): the third is refused.
+    sync('alice', 'a6', turnStart, 5);
+    expect(shed).toEqual([{ name: 'a6', cause: 'queue_timeout' }]);
     expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
+    // The turn ends: what it carried starts, with the wait since the turn began.
+    admission.endTurn();
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a5']);
+    expect(started.find((r) => r.name === 'a4')?.waitedMs).toBe(clock.t - turnStart);
+    finish('a4');
+    finish('a5');
     // A new turn starts afresh.
     admission.beginTurn();
-    sync('alice', 'a6', clock.t);
-    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a6']);
+    sync('alice', 'a7', clock.t, 1);
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a5', 'a7']);
+    expect(shed).toHaveLength(1);
+  });
+
+  it('starts what a long turn carried once it has waited half the queue timeout, before the request being read', () => {
+    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(1), queueTimeoutMs: 100 });
+    admission.beginTurn();
+    const turnStart = clock.t;
+    admission.enter('alice', 'a1', turnStart);
+    finish('a1');
+    clock.t += 60;
+    // Full: carried at 60 ms. The limit is 1, so a3 is refused.
+    admission.enter('alice', 'a2', turnStart);
+    clock.t += 10;
+    admission.enter('alice', 'a3', turnStart);
+    expect(names()).toEqual(['a1']);
+    expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
+    // 50 ms after it was carried, the turn still running (libuv polls on while sockets keep coming): a2 starts first.
+    clock.t += 40;
+    admission.enter('alice', 'a4', turnStart);
+    expect(names()).toEqual(['a1', 'a2']);
+    // a4 finds a2 holding the only slot and has waited past its timeout since the turn began: refused.
+    expect(shed).toEqual([
+      { name: 'a3', cause: 'queue_timeout' },
+      { name: 'a4', cause: 'queue_timeout' },
+    ]);
+  });
+
+  it("queues what a turn carried when its end finds every slot taken, its deadline counted from the turn's end", () => {
+    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(1), queueTimeoutMs: 100 });
+    admission.beginTurn();
+    const turnStart = clock.t;
+    admission.enter('alice', 'a1', turnStart);
+    finish('a1');
+    clock.t += 60;
+    admission.enter('alice', 'a2', turnStart);
+    // Bob's first of the turn is served, and holds the slot (his work is not synchronous).
+    admission.enter('bob', 'b1', turnStart);
+    expect(names()).toEqual(['a1', 'b1']);
+    clock.t += 10;
+    admission.endTurn();
+    expect(names()).toEqual(['a1', 'b1']);
+    expect(admission.stats()).toEqual({ limit: 1, inflight: 1, queued: 1 });
+    // 90 ms after the turn's end (160 ms after the turn began): still within its deadline.
+    clock.t += 90;
+    vi.advanceTimersByTime(90);
+    finish('b1');
+    expect(names()).toEqual(['a1', 'b1', 'a2']);
+    expect(shed).toEqual([]);
   });
 
   it('serves every request of a long turn below `limit` starts: refusals alone do not fill it', () => {

@@ -32,6 +32,22 @@ describe('createRetryAfterSpread', () => {
     expect(spread.next(5500)).toBe(1);
   });
 
+  it('books what it starts while it sheds, so the waits asked grow while the overload lasts', () => {
+    const spread = warmed(100);
+    for (let i = 0; i < 100; i++) spread.next(2000);
+    // The clients it serves in the next second send again at once: each start takes a slot the refused were booked for.
+    for (let i = 0; i < 100; i++) spread.started(2000 + i * 10);
+    expect(spread.next(2990)).toBe(2);
+  });
+
+  it('stops booking what it starts a second after its last refusal', () => {
+    const spread = warmed(100);
+    for (let i = 0; i < 1000; i++) spread.next(2000);
+    // Booked to 12 000 (the 10 s cap). 1.5 s later, starts no longer push that back.
+    for (let i = 0; i < 100; i++) spread.started(3500 + i);
+    expect(spread.next(3600)).toBe(9);
+  });
+
   it('never asks for more than maxS nor books past it', () => {
     const spread = warmed(10, { baseS: 1, maxS: 3 });
     const waits = Array.from({ length: 1000 }, () => spread.next(2000));
