@@ -28,6 +28,8 @@ interface Phase {
   statuses: Record<string, number>;
   healthzMaxMs?: number;
   healthzFailed?: number;
+  /** Refusals by the Retry-After they were told, in seconds. */
+  retryAfterS: Record<string, number>;
 }
 
 /**
@@ -83,7 +85,11 @@ async function phase(server: ServerProcess, connections: number, honourRetryAfte
     cpuBefore = server.cpuMs();
     health?.start();
   };
-  const r = await rawLoad({ url: server.url, path: PATH, headers: ALICE, connections, durationMs: PHASE_MS, honourRetryAfter, onStart });
+  const retryAfterS: Record<string, number> = {};
+  const onAnswer = (_status: number, s: number | undefined) => {
+    if (s !== undefined) retryAfterS[s] = (retryAfterS[s] ?? 0) + 1;
+  };
+  const r = await rawLoad({ url: server.url, path: PATH, headers: ALICE, connections, durationMs: PHASE_MS, honourRetryAfter, onStart, onAnswer });
   const cpuMs = server.cpuMs() - cpuBefore;
   const h = await health?.stop();
   const answered = r.allMs.length;
@@ -100,6 +106,7 @@ async function phase(server: ServerProcess, connections: number, honourRetryAfte
     unclean: r.unclean,
     cpuUsPerReq: answered > 0 ? (cpuMs * 1000) / answered : 0,
     statuses: r.statuses,
+    retryAfterS,
     ...(h ? { healthzMaxMs: h.maxMs, healthzFailed: h.failed } : {}),
   };
 }

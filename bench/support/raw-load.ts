@@ -26,8 +26,8 @@ export interface RawLoadOptions {
   ready?: () => Promise<void>;
   /** Called once every connection is open, as the first requests go out. */
   onStart?: () => void;
-  /** Called with each answer's status and Retry-After (seconds, when sent). */
-  onAnswer?: (status: number, retryAfterS: number | undefined) => void;
+  /** Called with each answer's status, Retry-After (seconds, when sent) and latency in ms. */
+  onAnswer?: (status: number, retryAfterS: number | undefined, ms: number) => void;
 }
 
 export interface RawLoadResult {
@@ -145,10 +145,10 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     let waitMs = 0;
     if (status >= 200 && status < 300) {
       okMs.push(ms);
-      opts.onAnswer?.(status, undefined);
+      opts.onAnswer?.(status, undefined, ms);
     } else {
       const retryAfter = /\r\nretry-after: *(\d+)/i.exec(headers)?.[1];
-      opts.onAnswer?.(status, retryAfter === undefined ? undefined : Number(retryAfter));
+      opts.onAnswer?.(status, retryAfter === undefined ? undefined : Number(retryAfter), ms);
       if (status === 503 && (retryAfter === undefined || !body.includes('"overloaded"'))) unclean++;
       if (opts.honourRetryAfter && retryAfter !== undefined) {
         const after = Number(retryAfter) * 1000;

@@ -64,10 +64,10 @@ interface Entry<T> {
  *   late) is refused at once, unless its share has nothing running or
  *   waiting;
  * - synchronous work is bounded per event-loop turn (see `enter`): a turn
- *   that ran half the queue timeout carries the requests of the shares that
- *   had the most of it to its end, `limit` of them at most, and refuses the
- *   rest; what it carried starts when the turn ends, or once it has waited
- *   half the queue timeout in a turn that goes on.
+ *   that ran half the queue timeout refuses the shares that had the most of
+ *   it, but carries to its end those of their requests that arrived during
+ *   it, `limit` of them at most; what it carried starts when the turn ends,
+ *   or once it has waited half the queue timeout in a turn that goes on.
  *
  * Shares are opaque strings (the HTTP layer uses the Authorization header:
  * admission runs before authentication). State is kept only for shares
@@ -93,8 +93,9 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
   // The current event-loop turn (see beginTurn) and what started in it.
   let turn = 0;
   let turnStarted = 0;
+  let turnBegan = -Infinity;
   let turnShares: Share<T>[] = [];
-  // Requests of a full turn to start as it ends (see `enter`); at most `limit`.
+  // When the current turn began; requests of a full turn that arrived since, to start as it ends (see `enter`); at most `limit`.
   let carried: Entry<T>[] = [];
   let carriedSince = 0;
   let draining = false;
@@ -272,13 +273,16 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         // turn (a small tenant, however many it sent at once) is served.
         if (turnStarted >= limit.current && at - since > queueTimeoutMs / 2 && share.turn === turn && share.started * turnShares.length >= turnStarted) {
           const entry: Entry<T> = { item, arrivedAt: since, deadline: at, share };
-          // Up to `limit` of them are carried to the turn's end rather than
-          // refused: a long turn also reads the next requests of the clients
-          // it served (libuv polls again at once while sockets keep coming),
-          // and refusing all of them would leave the server with nothing to
-          // do until the refused come back (measured: idle for the second
-          // after a burst of 2 000). Carried, they start as the turn ends.
-          if (carried.length < limit.current) {
+          // A request known to have arrived during the turn (`arrivedAt`
+          // after its start: the next request of a client served in it) is
+          // carried to the turn's end rather than refused, `limit` of them at
+          // most: a long turn reads those too (libuv polls again at once
+          // while sockets keep coming), and refusing all of them would leave
+          // the server with nothing to do until the refused come back
+          // (measured: idle for the second after a burst of 2 000). One that
+          // may have waited since the turn began is refused: carried, it
+          // would be served later still.
+          if (carried.length < limit.current && since > turnBegan) {
             if (carried.length === 0) carriedSince = at;
             carried.push(entry);
             share.carried++;
@@ -318,6 +322,7 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
      */
     beginTurn(): void {
       turn++;
+      turnBegan = now();
       turnStarted = 0;
       const touched = turnShares;
       turnShares = [];

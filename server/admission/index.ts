@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { createFairAdmission, type ShedCause } from './fair-admission.js';
@@ -22,6 +23,10 @@ export interface AdmissionOptions {
   /** The tenant of an Authorization header if already known (no database work), for the shed counter's label. */
   tenantOf(authorization: string | undefined): string | undefined;
 }
+
+// When the connection's last admitted request started (performance.now()).
+const STARTED_AT = Symbol('admission.startedAt');
+type StampedSocket = Socket & { [STARTED_AT]?: number };
 
 interface Pending {
   readonly req: IncomingMessage;
@@ -103,6 +108,7 @@ export function createAdmission(opts: AdmissionOptions) {
         return;
       }
       queueWait?.observe(waitedMs / 1000);
+      (p.req.socket as StampedSocket)[STARTED_AT] = performance.now();
       spread.started(turnStart < 0 ? performance.now() : turnStart);
       // 'close' comes once, with no argument: finish('ok'). `on`, not `once`: no wrapper per request.
       p.res.on('close', finish);
@@ -129,7 +135,14 @@ export function createAdmission(opts: AdmissionOptions) {
       const p: Pending = { req, res, state: 0, resolve: undefined };
       // The share: the Authorization header as sent. Admission runs before
       // authentication, so no key is looked up; a tenant with two keys has two shares.
-      core.enter(req.headers.authorization ?? '', p, arrival());
+      // A request on a connection whose last request started during this
+      // turn came in after that one's answer went out (HTTP/1.1 sends one at
+      // a time): it has not waited since the turn began. Only a start
+      // counts, not a refusal: a client that sends again at once after a
+      // 503 gets no credit for ignoring its Retry-After.
+      const turnAt = arrival();
+      const previous = (req.socket as StampedSocket)[STARTED_AT];
+      core.enter(req.headers.authorization ?? '', p, previous !== undefined && previous > turnAt ? previous : turnAt);
       if (p.state !== 0) return p.state === 1;
       return new Promise<boolean>((resolve) => {
         p.resolve = resolve;

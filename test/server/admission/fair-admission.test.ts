@@ -106,7 +106,7 @@ describe('createFairAdmission', () => {
     expect(names()).toEqual(['a1', 'a2']);
   });
 
-  it("counts a turn that ran half the queue timeout and started `limit` requests as full: the share with most of it is carried to the turn's end, `limit` of them at most, a smaller one served", () => {
+  it("counts a turn that ran half the queue timeout and started `limit` requests as full: the share with most of it is refused, but what it sent during the turn is carried to the turn's end, `limit` of them at most; a smaller share is served", () => {
     const { admission, shed, names, finish, clock, started } = setup({ limit: fixedLimit(2), queueTimeoutMs: 100 });
     // Synchronous work: each request ends before the next one of the turn is read.
     const sync = (key: string, name: string, arrivedAt: number, costMs: number) => {
@@ -116,31 +116,38 @@ describe('createFairAdmission', () => {
     };
     admission.beginTurn();
     const turnStart = clock.t;
+    // Sent during the turn: the next request of a client the turn served (its connection's last start).
+    const during = turnStart + 1;
     sync('alice', 'a1', turnStart, 20);
     sync('alice', 'a2', turnStart, 20);
     // 40 ms into the turn: not yet half the timeout, alice is still served.
     sync('alice', 'a3', turnStart, 20);
-    // 60 ms: full; alice started all three, bob none.
-    sync('alice', 'a4', turnStart, 5);
+    // 60 ms: full; alice started all three, bob none. a4 came during the turn: carried.
+    sync('alice', 'a4', during, 5);
     sync('bob', 'b1', turnStart, 5);
     // Bob's second of the turn: he has 1 of its 4 starts, less than his even part (2 of 2 shares).
     sync('bob', 'b2', turnStart, 5);
+    // a5 may have waited since the turn began: refused. a6 came during it: carried (two, the limit). a7: refused.
     sync('alice', 'a5', turnStart, 5);
-    // Two carried (the limit): the third is refused.
-    sync('alice', 'a6', turnStart, 5);
-    expect(shed).toEqual([{ name: 'a6', cause: 'queue_timeout' }]);
+    sync('alice', 'a6', during, 5);
+    sync('alice', 'a7', during, 5);
+    expect(shed).toEqual([
+      { name: 'a5', cause: 'queue_timeout' },
+      { name: 'a7', cause: 'queue_timeout' },
+    ]);
     expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
-    // The turn ends: what it carried starts, with the wait since the turn began.
+    expect(admission.stats()).toEqual({ limit: 2, inflight: 0, queued: 2 });
+    // The turn ends: what it carried starts, with the wait since it arrived.
     admission.endTurn();
-    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a5']);
-    expect(started.find((r) => r.name === 'a4')?.waitedMs).toBe(clock.t - turnStart);
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a6']);
+    expect(started.find((r) => r.name === 'a4')?.waitedMs).toBe(clock.t - during);
     finish('a4');
-    finish('a5');
+    finish('a6');
     // A new turn starts afresh.
     admission.beginTurn();
-    sync('alice', 'a7', clock.t, 1);
-    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a5', 'a7']);
-    expect(shed).toHaveLength(1);
+    sync('alice', 'a8', clock.t, 1);
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a6', 'a8']);
+    expect(shed).toHaveLength(2);
   });
 
   it('starts what a long turn carried once it has waited half the queue timeout, before the request being read', () => {
@@ -150,17 +157,17 @@ describe('createFairAdmission', () => {
     admission.enter('alice', 'a1', turnStart);
     finish('a1');
     clock.t += 60;
-    // Full: carried at 60 ms. The limit is 1, so a3 is refused.
-    admission.enter('alice', 'a2', turnStart);
+    // Full: a2, sent during the turn, is carried at 60 ms. The limit is 1, so a3 is refused.
+    admission.enter('alice', 'a2', turnStart + 1);
     clock.t += 10;
-    admission.enter('alice', 'a3', turnStart);
+    admission.enter('alice', 'a3', turnStart + 1);
     expect(names()).toEqual(['a1']);
     expect(shed).toEqual([{ name: 'a3', cause: 'queue_timeout' }]);
     // 50 ms after it was carried, the turn still running (libuv polls on while sockets keep coming): a2 starts first.
     clock.t += 40;
     admission.enter('alice', 'a4', turnStart);
     expect(names()).toEqual(['a1', 'a2']);
-    // a4 finds a2 holding the only slot and has waited past its timeout since the turn began: refused.
+    // a4 finds a2 holding the only slot and may have waited past its timeout since the turn began: refused.
     expect(shed).toEqual([
       { name: 'a3', cause: 'queue_timeout' },
       { name: 'a4', cause: 'queue_timeout' },
@@ -174,7 +181,7 @@ describe('createFairAdmission', () => {
     admission.enter('alice', 'a1', turnStart);
     finish('a1');
     clock.t += 60;
-    admission.enter('alice', 'a2', turnStart);
+    admission.enter('alice', 'a2', turnStart + 1);
     // Bob's first of the turn is served, and holds the slot (his work is not synchronous).
     admission.enter('bob', 'b1', turnStart);
     expect(names()).toEqual(['a1', 'b1']);
