@@ -113,8 +113,10 @@ describe('pacing', () => {
     });
     await Promise.all(Array.from({ length: 4 }, (_, i) => client.users.byId.query({ id: i + 1 })));
     expect(starts).toHaveLength(4);
-    // bottleneck spaces the schedule, so one late timer shortens the next gap: check the span.
-    expect((starts[3] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(3 * 40 - 5);
+    // bottleneck spaces the schedule, so one late timer shortens the next gap: check the span. Each gap may
+    // also read a few ms short on this clock (timers run on libuv's loop time, read once per turn, and bottleneck
+    // counts in Date.now()): 113.8 ms was seen on a loaded machine. Unpaced, the four start within a millisecond.
+    expect((starts[3] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(3 * 40 - 15);
   });
 });
 
