@@ -150,13 +150,19 @@ describe('createFairAdmission', () => {
     expect(shed).toHaveLength(2);
   });
 
+  /** A turn at limit 1 whose first request, alice's a1, ran 60 ms: full from then on. */
+  function fullTurn() {
+    const ctx = setup({ limit: fixedLimit(1), queueTimeoutMs: 100 });
+    ctx.admission.beginTurn();
+    const turnStart = ctx.clock.t;
+    ctx.admission.enter('alice', 'a1', turnStart);
+    ctx.finish('a1');
+    ctx.clock.t += 60;
+    return { ...ctx, turnStart };
+  }
+
   it('starts what a long turn carried once it has waited half the queue timeout, before the request being read', () => {
-    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(1), queueTimeoutMs: 100 });
-    admission.beginTurn();
-    const turnStart = clock.t;
-    admission.enter('alice', 'a1', turnStart);
-    finish('a1');
-    clock.t += 60;
+    const { admission, shed, names, clock, turnStart } = fullTurn();
     // Full: a2, sent during the turn, is carried at 60 ms. The limit is 1, so a3 is refused.
     admission.enter('alice', 'a2', turnStart + 1);
     clock.t += 10;
@@ -175,12 +181,7 @@ describe('createFairAdmission', () => {
   });
 
   it("queues what a turn carried when its end finds every slot taken, its deadline counted from the turn's end", () => {
-    const { admission, shed, names, finish, clock } = setup({ limit: fixedLimit(1), queueTimeoutMs: 100 });
-    admission.beginTurn();
-    const turnStart = clock.t;
-    admission.enter('alice', 'a1', turnStart);
-    finish('a1');
-    clock.t += 60;
+    const { admission, shed, names, finish, clock, turnStart } = fullTurn();
     admission.enter('alice', 'a2', turnStart + 1);
     // Bob's first of the turn is served, and holds the slot (his work is not synchronous).
     admission.enter('bob', 'b1', turnStart);
