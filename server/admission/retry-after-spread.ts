@@ -71,8 +71,8 @@ export function createRetryAfterSpread(opts: RetryAfterSpreadOptions) {
       // finds the server as busy as the refusal did. So each start pushes
       // the bookings back by its share of the rate, as a refusal does, and
       // the waits asked grow while the overload lasts instead of sending
-      // the refused back to be refused again (measured: refusals at half
-      // the rate of starts, every one told 1 s, 0.5–0.6× capacity served).
+      // the refused back to be refused again (measured without it: about
+      // one refusal for every two starts, every one told 1 s).
       if (bookedUntil > at && at - lastRefusalAt < 1000) {
         const rate = Math.max(ratePerS, thisSecond);
         bookedUntil = Math.min(bookedUntil + 1000 / rate, at + maxS * 1000);
