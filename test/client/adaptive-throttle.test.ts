@@ -1,6 +1,8 @@
+import type { Operation } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient, isThrottledError, isUnavailableError, ThrottledError, type RetryEvent } from '../../client/index.js';
-import { AdaptiveThrottle, resolveThrottle } from '../../client/links/adaptive-throttle.js';
+import { AdaptiveThrottle, adaptiveThrottleLink, resolveThrottle } from '../../client/links/adaptive-throttle.js';
+import { fetchLink } from '../../client/links/fetch.js';
 
 const OVERLOADED = {
   error: {
@@ -76,8 +78,46 @@ describe('AdaptiveThrottle', () => {
 
   it('refuses bad options, naming them', () => {
     expect(() => resolveThrottle({ k: 0.5 })).toThrow(/throttle\.k/);
+    expect(() => resolveThrottle({ k: Infinity })).toThrow(/throttle\.k/);
     expect(() => resolveThrottle({ windowMs: 10 })).toThrow(/throttle\.windowMs/);
+    expect(() => resolveThrottle({ windowMs: Infinity })).toThrow(/throttle\.windowMs/);
+    expect(() => resolveThrottle({ minRequests: 2.5 })).toThrow(/throttle\.minRequests must be an integer/);
+    expect(() => resolveThrottle({ minRequests: -1 })).toThrow(/throttle\.minRequests/);
     expect(() => createClient({ url: 'http://127.0.0.1:1', apiKey: 'k', throttle: 'on' as never })).toThrow(/throttle/);
+  });
+
+  it('accepts the bounds themselves: k = 1 and a one-second window', () => {
+    expect(resolveThrottle({ k: 1, windowMs: 1000 })).toEqual({ k: 1, windowMs: 1000, minRequests: 20 });
+  });
+
+  it('sends a request whose random draw equals the refusal probability: it refuses below p only', () => {
+    const throttle = new AdaptiveThrottle(resolveThrottle({ minRequests: 0 }), { now: () => 0, random: () => 0.5 });
+    throttle.record(false);
+    expect(throttle.rejectProbability).toBe(0.5);
+    expect(throttle.admit()).toBe(0);
+  });
+
+  it('forgets old accepts with the requests they answered', () => {
+    const clock = { t: 0 };
+    const throttle = new AdaptiveThrottle(resolveThrottle({ windowMs: 120_000, minRequests: 0 }), { now: () => clock.t, random: () => 0.999 });
+    for (let i = 0; i < 5; i++) throttle.record(true);
+    clock.t += 120_000;
+    for (let i = 0; i < 3; i++) throttle.record(false);
+    // Only the three rejections are left: 3 / 4.
+    expect(throttle.rejectProbability).toBeCloseTo(3 / 4, 10);
+  });
+
+  it('keeps its counts when the clock steps back, and still forgets them a window after they were made', () => {
+    // Date.now() can jump back (a clock set by NTP): buckets already counted must not be taken for old ones.
+    const clock = { t: 60_000 };
+    const throttle = new AdaptiveThrottle(resolveThrottle({ windowMs: 120_000, minRequests: 0 }), { now: () => clock.t, random: () => 0.999 });
+    throttle.record(false);
+    clock.t = 0;
+    expect(throttle.rejectProbability).toBeCloseTo(1 / 2, 10);
+    clock.t = 60_000;
+    expect(throttle.rejectProbability).toBeCloseTo(1 / 2, 10);
+    clock.t = 180_000;
+    expect(throttle.rejectProbability).toBe(0);
   });
 });
 
@@ -160,5 +200,113 @@ describe('the client under overload', () => {
       await vi.advanceTimersByTimeAsync(2000);
     }
     expect(server.sent).toHaveLength(20);
+  });
+});
+
+// The link on its own, before the client's real fetchLink over a scripted
+// fetch, with a throttle the test can read: what each answer counts as.
+describe('adaptiveThrottleLink', () => {
+  const answers = {
+    ok: () => new Response(JSON.stringify(USER), { status: 200, headers: { 'content-type': 'application/json' } }),
+    overloaded: () => new Response(JSON.stringify(OVERLOADED), { status: 503, headers: { 'content-type': 'application/json' } }),
+    limited: () =>
+      new Response(JSON.stringify({ error: { message: 'slow down', code: -32029, data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429 } } }), {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      }),
+  };
+
+  let nextId = 0;
+  function send(throttle: AdaptiveThrottle, fetch: (url: string, init: RequestInit) => Promise<Response>, signal: AbortSignal | null = null) {
+    const last = fetchLink({ url: 'http://127.0.0.1:1/trpc', fetch })({} as never);
+    const op: Operation = { id: ++nextId, type: 'query', path: 'users.byId', input: { id: 1 }, context: {}, signal };
+    const events: Array<{ type: 'next' } | { type: 'error'; error: unknown } | { type: 'complete' }> = [];
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const subscription = adaptiveThrottleLink(throttle)({} as never)({
+      op,
+      next: (o) =>
+        last({
+          op: o,
+          next: () => {
+            throw new Error('nothing after the terminal link');
+          },
+        }),
+    }).subscribe({
+      next: () => events.push({ type: 'next' }),
+      error: (error) => {
+        events.push({ type: 'error', error });
+        settle();
+      },
+      complete: () => {
+        events.push({ type: 'complete' });
+        settle();
+      },
+    });
+    return { events, settled, unsubscribe: () => subscription.unsubscribe() };
+  }
+
+  // minRequests 0 and a fixed clock: one answer moves the probability, and (requests − 2·accepts)/(requests + 1) says how it was counted.
+  const throttle = () => new AdaptiveThrottle(resolveThrottle({ minRequests: 0 }), { now: () => 0, random: () => 0.999 });
+
+  it('counts a completed call as accepted', async () => {
+    const t = throttle();
+    t.record(false);
+    const c = send(t, async () => answers.ok());
+    await c.settled;
+    expect(c.events).toEqual([{ type: 'next' }, { type: 'complete' }]);
+    // 2 requests, 1 accept: 0. Counted as a rejection it would be 2/3.
+    expect(t.rejectProbability).toBe(0);
+  });
+
+  it('counts an overload 503 and a failed connection as rejections, a 429 as accepted', async () => {
+    const overloaded = throttle();
+    await send(overloaded, async () => answers.overloaded()).settled;
+    expect(overloaded.rejectProbability).toBeCloseTo(1 / 2, 10);
+
+    const unreachable = throttle();
+    await send(unreachable, () => Promise.reject(new TypeError('fetch failed'))).settled;
+    expect(unreachable.rejectProbability).toBeCloseTo(1 / 2, 10);
+
+    const limited = throttle();
+    const c = send(limited, async () => answers.limited());
+    await c.settled;
+    expect(c.events).toHaveLength(1);
+    expect(limited.rejectProbability).toBe(0);
+  });
+
+  it('does not count a call aborted by its caller', async () => {
+    const t = throttle();
+    const ac = new AbortController();
+    const c = send(t, (_url, init) => new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error))), ac.signal);
+    ac.abort();
+    await c.settled;
+    expect(c.events).toHaveLength(1);
+    // Counted as a rejection (no status) it would be 1/2.
+    expect(t.rejectProbability).toBe(0);
+  });
+
+  it('refuses without sending, saying why and with what probability', async () => {
+    const t = new AdaptiveThrottle(resolveThrottle({ minRequests: 0 }), { now: () => 0, random: () => 0 });
+    t.record(false);
+    const sent: string[] = [];
+    const c = send(t, async (url) => (sent.push(url), answers.ok()));
+    await c.settled;
+    expect(sent).toEqual([]);
+    const error = (c.events[0] as { error: unknown }).error;
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect((error as ThrottledError).message).toBe('Refused locally: the server rejected most recent requests (p=0.50).');
+  });
+
+  it('unsubscribing tears the request down: its answer reaches neither the caller nor the counts', async () => {
+    const t = throttle();
+    let answer!: () => void;
+    const c = send(t, () => new Promise((resolve) => (answer = () => resolve(answers.overloaded()))));
+    await vi.waitFor(() => expect(answer).toBeDefined());
+    c.unsubscribe();
+    answer();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(c.events).toEqual([]);
+    expect(t.rejectProbability).toBe(0);
   });
 });
