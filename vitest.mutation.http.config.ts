@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
-      'test/http/{lean-path,lean-batch,cache}.test.ts',
+      'test/http/{lean-path,lean-batch,cache,cache-fast-path-memo}.test.ts',
       'test/client/{retry,retry-link,pacing,pacing-cancel,adaptive-throttle,create-client}.test.ts',
     ],
     testTimeout: 180_000,

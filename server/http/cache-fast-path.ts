@@ -24,8 +24,8 @@ const MEMO_MAX_ENTRIES = 10_000;
 const MEMO_MAX_QUERY_LENGTH = 256;
 const digestByQuery = new Map<string, string | typeof UNHANDLED>();
 
-/** The input digest of the request's query (`?…`, from index q), or UNHANDLED. */
-function inputDigestOf(url: string, q: number): string | typeof UNHANDLED {
+/** The input digest of the request's query (`?…`, from index q), or UNHANDLED. Exported for its tests. */
+export function inputDigestOf(url: string, q: number): string | typeof UNHANDLED {
   if (q === -1 || q === url.length - 1) return NO_INPUT;
   const query = url.slice(q + 1);
   let digest = digestByQuery.get(query);
@@ -38,6 +38,11 @@ function inputDigestOf(url: string, q: number): string | typeof UNHANDLED {
     }
   }
   return digest;
+}
+
+/** How many query strings the digest memo holds now (its bounds are tested). */
+export function digestMemoSize(): number {
+  return digestByQuery.size;
 }
 
 /**

@@ -241,6 +241,41 @@ describe('the HTTP fast path', () => {
   });
 });
 
+describe('the HTTP fast path: which requests it takes', () => {
+  const auth = { authorization: 'Bearer demo-alice' };
+  const fastHits = () => server.services.cache.stats().fastPathHits;
+
+  it('answers a hit of a query sent with no query string, or a bare `?`, as one without input', async () => {
+    await server.call('stats.summary');
+    for (const suffix of ['', '?']) {
+      const before = fastHits();
+      const res = await fetch(`${server.url}/trpc/stats.summary${suffix}`, { headers: auth });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-status')).toBe('composure; hit');
+      expect(fastHits()).toBe(before + 1);
+    }
+  });
+
+  it('hands a query string it cannot read to the adapter, even when the query without input is cached', async () => {
+    await server.call('stats.summary');
+    const before = fastHits();
+    // Not a plain `input=`: the adapter decides (it reads no input here, and answers from its own cache middleware).
+    const res = await fetch(`${server.url}/trpc/stats.summary?input=&extra=1`, { headers: auth });
+    await res.arrayBuffer();
+    expect(fastHits()).toBe(before);
+  });
+
+  it('hands other methods to the adapter, which refuses a query sent as POST without a body', async () => {
+    await server.call('users.list', { input: { limit: 6 } });
+    const before = fastHits();
+    const input = encodeURIComponent(JSON.stringify({ limit: 6 }));
+    const res = await fetch(`${server.url}/trpc/users.list?input=${input}`, { method: 'POST', headers: auth });
+    // The adapter's answer to a POST with no Content-Type; the cached 200 would be the fast path's.
+    expect(res.status).toBe(415);
+    expect(fastHits()).toBe(before);
+  });
+});
+
 describe('the HTTP fast path charges each request once', () => {
   let limited: TestServer;
   beforeAll(async () => {
