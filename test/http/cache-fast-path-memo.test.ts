@@ -26,7 +26,7 @@ describe('the fast path digest memo', () => {
     const before = digestMemoSize();
     inputDigestOf(kept, kept.indexOf('?'));
     // A full memo empties itself first: then the new entry is its only one.
-    expect([before + 1, 1]).toContain(digestMemoSize());
+    expect(digestMemoSize()).toBe(before === MAX_ENTRIES ? 1 : before + 1);
     const long = urlWithQueryOf(MAX_QUERY_LENGTH + 1, `long-${Math.random()}`);
     const sizeBefore = digestMemoSize();
     expect(inputDigestOf(long, long.indexOf('?'))).toBe(inputDigest(JSON.parse(long.slice(long.indexOf('?') + 7))));
