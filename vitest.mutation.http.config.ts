@@ -10,7 +10,7 @@ export default defineConfig({
   test: {
     include: [
       'test/http/{lean-path,lean-batch,cache,cache-fast-path-memo}.test.ts',
-      'test/client/{retry,retry-link,pacing,pacing-cancel,adaptive-throttle,create-client}.test.ts',
+      'test/client/{retry,retry-link,pacing,pacing-cancel,pacer,adaptive-throttle,create-client}.test.ts',
     ],
     testTimeout: 180_000,
     hookTimeout: 60_000,
