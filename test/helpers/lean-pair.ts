@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { expect } from 'vitest';
 import { startTestServer, type CallOptions, type CallResult, type TestServer } from './server.js';
 import { leanPathServed } from '../../server/http/lean-path.js';
@@ -91,4 +92,27 @@ export async function compareRaw(pair: Pair, pathAndQuery: string, init?: () => 
   expect(wireOf(actual)).toEqual(wireOf(expected));
   expect(leanPathServed(pair.reference.services)).toBe(0);
   return { res: expected, leanServed: leanPathServed(pair.lean.services) - before };
+}
+
+/**
+ * GET `/trpc/<pathAndQuery>` as alice with the Host header given (fetch cannot set Host; node:http can), on both
+ * servers of the pair, reference first; returns both answers and how many the lean path served.
+ */
+export async function compareWithHost(pair: Pair, pathAndQuery: string, host: string) {
+  const get = (s: TestServer) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const { port } = new URL(s.url);
+      const req = request({ host: '127.0.0.1', port, path: `/trpc/${pathAndQuery}`, headers: { host, authorization: 'Bearer demo-alice' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const before = leanPathServed(pair.lean.services);
+  const expected = await get(pair.reference);
+  const actual = await get(pair.lean);
+  return { expected, actual, leanServed: leanPathServed(pair.lean.services) - before };
 }

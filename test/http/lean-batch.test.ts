@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { closePair, compareRaw, startPair, type Pair } from '../helpers/lean-pair.js';
+import { closePair, compareRaw, compareWithHost, startPair, type Pair } from '../helpers/lean-pair.js';
 
 /*
  * The lean batch path (server/http/lean-batch.ts) against the adapter: the
@@ -68,6 +68,13 @@ describe.each(CONFIGS)('the lean batch path answers as the adapter with %s', (_,
       expect(leanServed).toBe(c.lean ? 1 : 0);
     });
   }
+
+  it('hands a batch with a Host that is not a plain name or address to the adapter, which answers it alike', async () => {
+    const { expected, actual, leanServed } = await compareWithHost(pair, byIds(1, 2), 'exa_mple');
+    expect(actual).toEqual(expected);
+    expect(expected.status).toBe(200);
+    expect(leanServed).toBe(0);
+  });
 
   it('answers a batch without an API key alike, through the adapter', async () => {
     const { res, leanServed } = await compareRaw(pair, byIds(1, 2), () => ({}));
