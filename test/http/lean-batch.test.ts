@@ -44,6 +44,9 @@ const CASES: Case[] = [
   { name: 'an empty input', url: 'users.byId,users.list?batch=1&input=', status: 207, lean: true },
   { name: 'input that is an array', url: 'users.byId,users.byId?batch=1&input=' + encodeURIComponent('[{"id":1},{"id":2}]'), status: 400, lean: false },
   { name: 'input that is not JSON', url: 'users.byId,users.byId?batch=1&input=%7Bnot-json', status: 400, lean: false },
+  { name: 'input that is null', url: 'users.byId,users.byId?batch=1&input=null', status: 400, lean: false },
+  { name: 'input that is a number', url: 'users.byId,users.byId?batch=1&input=5', status: 400, lean: false },
+  { name: 'batch=2, which the adapter does not take for a batch', url: byIds(1, 2).replace('batch=1&', 'batch=2&'), status: 404, lean: false },
   { name: 'a mutation among the calls', url: batch(['users.byId', 'users.create'], { 0: { id: 1 }, 1: { name: 'x', email: 'x@example.com' } }), status: 400, lean: false },
   { name: 'an unknown procedure among the calls', url: batch(['users.byId', 'users.nope'], { 0: { id: 1 }, 1: {} }), status: 207, lean: false },
   { name: 'its parameters in another order', url: `users.byId,users.byId?input=${encodeURIComponent('{"0":{"id":1},"1":{"id":2}}')}&batch=1`, status: 200, lean: false },
@@ -74,6 +77,17 @@ describe.each(CONFIGS)('the lean batch path answers as the adapter with %s', (_,
     expect(actual).toEqual(expected);
     expect(expected.status).toBe(200);
     expect(leanServed).toBe(0);
+  });
+
+  it('hands a POST, or an Accept of streamed answers, to the adapter, which answers it alike', async () => {
+    const auth = { authorization: 'Bearer demo-alice' };
+    // A POST with no Content-Type: the adapter's 415. Streamed: the adapter's 200 in JSON lines.
+    const post = await compareRaw(pair, byIds(1, 2), () => ({ method: 'POST', headers: auth }));
+    expect(post.res.status).toBe(415);
+    expect(post.leanServed).toBe(0);
+    const streamed = await compareRaw(pair, byIds(1, 2), () => ({ headers: { ...auth, 'trpc-accept': 'application/jsonl' } }));
+    expect(streamed.res.status).toBe(200);
+    expect(streamed.leanServed).toBe(0);
   });
 
   it('answers a batch without an API key alike, through the adapter', async () => {
