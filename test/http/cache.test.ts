@@ -1,4 +1,8 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inputDigest } from '../../server/cache/input-digest.js';
+import { chargeCacheHit } from '../../server/http/charge-cache-hit.js';
 import { startTestServer, type CallResult, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -195,9 +199,9 @@ describe('the HTTP fast path', () => {
 
   it('answers a hit before the tRPC adapter', async () => {
     await server.call('users.list', { input: { limit: 8 } });
-    const before = server.services.cache.stats().fastPathHits;
+    const before = server.services.cache.stats();
     expect(status(await server.call('users.list', { input: { limit: 8 } }))).toBe('composure; hit');
-    expect(server.services.cache.stats().fastPathHits).toBe(before + 1);
+    expect(server.services.cache.stats()).toMatchObject({ hits: before.hits + 1, fastPathHits: before.fastPathHits + 1 });
   });
 
   it('sends the same status, bytes and headers as the middleware for a hit', async () => {
@@ -296,6 +300,24 @@ describe('the HTTP fast path charges each request once', () => {
     expect(answers.map(status)).toEqual(['composure; fwd=miss; stored', 'composure; hit', 'composure; hit', null]);
     expect(answers[3]?.headers.get('cache-control')).toBe('no-store');
     expect(answers[3]?.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('a refused hit takes its Retry-After and Cache-Control back: the full path, which may yet admit it, sets its own', async () => {
+    // Bob's bucket (3 tokens, refilling at 0.01/s) spent on hits of one entry.
+    for (let i = 0; i < 3; i++) expect((await limited.call('users.list', { input: { limit: 4 }, key: 'demo-bob' })).status).toBe(200);
+    const { services } = limited;
+    const req = new IncomingMessage(new Socket());
+    req.headers = { authorization: 'Bearer demo-bob' };
+    const res = new ServerResponse(req);
+    const auth = await services.authGate(req, res);
+    const policy = services.cache.policies.get('users.list')!;
+    const entry = services.cache.get(services.cache.keyForDigest(policy, auth.tenantId, inputDigest({ limit: 4 })!))!;
+    expect(entry).toBeDefined();
+
+    expect(await chargeCacheHit(services, res, auth, policy, entry)).toBe(false);
+    expect(res.getHeader('ratelimit')).toMatch(/r=0/);
+    expect(res.getHeader('retry-after')).toBeUndefined();
+    expect(res.getHeader('cache-control')).toBeUndefined();
   });
 
   it('counts a failed authentication once against the IP', async () => {
