@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient, isThrottledError, isUnavailableError, ThrottledError, type RetryEvent } from '../../client/index.js';
 import { AdaptiveThrottle, adaptiveThrottleLink, resolveThrottle } from '../../client/links/adaptive-throttle.js';
 import { fetchLink } from '../../client/links/fetch.js';
+import { endingWith, observeLink } from './helpers/observe-link.js';
 
 const OVERLOADED = {
   error: {
@@ -220,30 +221,8 @@ describe('adaptiveThrottleLink', () => {
   function send(throttle: AdaptiveThrottle, fetch: (url: string, init: RequestInit) => Promise<Response>, signal: AbortSignal | null = null) {
     const last = fetchLink({ url: 'http://127.0.0.1:1/trpc', fetch })({} as never);
     const op: Operation = { id: ++nextId, type: 'query', path: 'users.byId', input: { id: 1 }, context: {}, signal };
-    const events: Array<{ type: 'next' } | { type: 'error'; error: unknown } | { type: 'complete' }> = [];
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    const subscription = adaptiveThrottleLink(throttle)({} as never)({
-      op,
-      next: (o) =>
-        last({
-          op: o,
-          next: () => {
-            throw new Error('nothing after the terminal link');
-          },
-        }),
-    }).subscribe({
-      next: () => events.push({ type: 'next' }),
-      error: (error) => {
-        events.push({ type: 'error', error });
-        settle();
-      },
-      complete: () => {
-        events.push({ type: 'complete' });
-        settle();
-      },
-    });
-    return { events, settled, unsubscribe: () => subscription.unsubscribe() };
+    const { events, settled, unsubscribe } = observeLink(adaptiveThrottleLink(throttle)({} as never)({ op, next: endingWith(last) }));
+    return { events, settled, unsubscribe };
   }
 
   // minRequests 0 and a fixed clock: one answer moves the probability, and (requests − 2·accepts)/(requests + 1) says how it was counted.

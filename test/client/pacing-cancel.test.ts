@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isAbortError } from '../../client/index.js';
 import { pacingLink } from '../../client/links/pacing.js';
 import { Pacer, resolvePacing } from '../../client/links/internals/pacer.js';
+import { observeLink } from './helpers/observe-link.js';
 
 // The pacing link's cancellation paths, driven by the order of events: the
 // link runs on a real Pacer (real bottleneck), and the link after it is a
@@ -62,21 +63,7 @@ function pacer(maxConcurrent?: number): Pacer {
 let nextId = 0;
 function call(link: ReturnType<typeof pacingLink>, wire: Wire, path: string, signal?: AbortSignal) {
   const op: Operation = { id: ++nextId, type: 'query', path, input: undefined, context: {}, signal: signal ?? null };
-  const events: Array<{ type: 'next'; value: Envelope } | { type: 'error'; error: unknown } | { type: 'complete' }> = [];
-  let settle!: () => void;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  const subscription = link({} as never)({ op, next: wire.next }).subscribe({
-    next: (value) => events.push({ type: 'next', value }),
-    error: (error) => {
-      events.push({ type: 'error', error });
-      settle();
-    },
-    complete: () => {
-      events.push({ type: 'complete' });
-      settle();
-    },
-  });
-  return { events, settled, unsubscribe: () => subscription.unsubscribe() };
+  return observeLink(link({} as never)({ op, next: wire.next }));
 }
 
 describe('pacing link, open pacer', () => {
@@ -86,7 +73,8 @@ describe('pacing link, open pacer', () => {
     await wire.reached(1);
     wire.answer(0);
     await c.settled;
-    expect(c.events).toEqual([{ type: 'next', value: { result: { type: 'data', data: 0 } } }, { type: 'complete' }]);
+    expect(c.events).toEqual([{ type: 'next' }, { type: 'complete' }]);
+    expect(c.values).toEqual([{ result: { type: 'data', data: 0 } }]);
   });
 
   it('unsubscribing tears down the request on the next link', async () => {

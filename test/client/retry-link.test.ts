@@ -4,6 +4,7 @@ import { isAbortError } from '../../client/index.js';
 import { fetchLink } from '../../client/links/fetch.js';
 import { resolveRetryOptions, retryAfterLink, type RetryEvent, type RetryOptions } from '../../client/links/retry-after.js';
 import type { AppRouter } from '../../server/routers/app.js';
+import { endingWith, observeLink } from './helpers/observe-link.js';
 
 // The retry link on its own, in front of a real terminal link (the client's
 // fetchLink, or tRPC's httpLink) over a scripted fetch, on fake timers: a
@@ -57,22 +58,8 @@ function call(opts: RetryOptions, fetch: Fetch, op: Partial<Operation> = {}, ter
   const last: OperationLink<AppRouter> = (terminal === 'fetchLink' ? fetchLink({ url, fetch }) : httpLink<AppRouter>({ url, fetch }))({} as never);
   const link = retryAfterLink(opts)({} as never);
   const operation: Operation = { id: ++nextId, type: 'query', path: 'users.list', input: undefined, context: {}, signal: null, ...op };
-  const events: Array<{ type: 'next' } | { type: 'error'; error: unknown } | { type: 'complete' }> = [];
-  const subscription = link({
-    op: operation,
-    next: (o) =>
-      last({
-        op: o,
-        next: () => {
-          throw new Error('nothing after the terminal link');
-        },
-      }),
-  }).subscribe({
-    next: () => events.push({ type: 'next' }),
-    error: (error) => events.push({ type: 'error', error }),
-    complete: () => events.push({ type: 'complete' }),
-  });
-  return { events, unsubscribe: () => subscription.unsubscribe() };
+  const { events, unsubscribe } = observeLink(link({ op: operation, next: endingWith(last) }));
+  return { events, unsubscribe };
 }
 
 beforeEach(() => {
