@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClaimLostError, type IdempotencyStore } from '../../../server/idempotency/store.js';
+import { ClaimLostError, type Claim, type IdempotencyStore } from '../../../server/idempotency/store.js';
 import { tempDatabase, type TempDatabase } from '../../helpers/db.js';
 
 let db: TempDatabase;
@@ -160,5 +160,59 @@ describe('idempotency store', () => {
     await claimed();
     expect((await store.claim({ ...scope, tenantId: 2 }, 'other')).kind).toBe('claimed');
     expect((await store.claim({ ...scope, procedure: 'users.create' }, 'other')).kind).toBe('claimed');
+  });
+});
+
+/** Commits with an effect that counts its runs; returns the error it was refused with. */
+async function refusal(claim: Claim, during?: () => Promise<void>) {
+  let runs = 0;
+  const thrown = await store
+    .commit(
+      claim,
+      async () => {
+        runs++;
+        db.sqlite.prepare('INSERT INTO effects VALUES (1)').run();
+        await during?.();
+      },
+      () => ok,
+    )
+    .then(
+      () => null,
+      (err: unknown) => err,
+    );
+  if (!(thrown instanceof ClaimLostError)) throw new Error(`expected a ClaimLostError, got ${String(thrown)}`);
+  return { reason: thrown.reason, runs };
+}
+
+describe('idempotency store: a holder fenced out', () => {
+  it('never runs the effect of a claim taken over before its commit', async () => {
+    const old = await claimed();
+    clock += 500;
+    await claimed();
+    expect(await refusal(old)).toEqual({ reason: 'taken-over', runs: 0 });
+  });
+
+  it('never runs the effect of a claim it released', async () => {
+    const claim = await claimed();
+    expect(await store.release(claim)).toBe(true);
+    expect(await refusal(claim)).toEqual({ reason: 'taken-over', runs: 0 });
+    expect(store.isHeld(scope)).toBe(false);
+  });
+
+  it("never runs the effect once another process has stored the key's answer", async () => {
+    const claim = await claimed();
+    storeFromAnotherProcess('fp', '{}');
+    expect(await refusal(claim)).toEqual({ reason: 'answered', runs: 0 });
+  });
+
+  it('rolls back, as taken over, an effect whose claim was taken over while it ran', async () => {
+    const old = await claimed();
+    const outcome = await refusal(old, async () => {
+      clock += 500;
+      await claimed();
+    });
+    expect(outcome).toEqual({ reason: 'taken-over', runs: 1 });
+    expect(effects()).toBe(0);
+    expect(store.isHeld(scope)).toBe(true);
   });
 });
