@@ -197,6 +197,14 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
     sweep.unref?.();
   };
 
+  /** Puts `entry` at the back of its share's queue, the share in the ring, and its deadline under the sweep. */
+  const enqueue = (entry: Entry<T>) => {
+    entry.share.queue.push(entry);
+    queued++;
+    ring.add(entry.share);
+    armSweep(entry.deadline);
+  };
+
   /**
    * Starts the requests a full turn carried, within the limit (the rest
    * wait in the queue, their deadline counted from now).
@@ -215,10 +223,7 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         refuse(waiting, 'queue_full');
         continue;
       }
-      waiting.share.queue.push(waiting);
-      queued++;
-      ring.add(waiting.share);
-      armSweep(waiting.deadline);
+      enqueue(waiting);
     }
     drain();
   };
@@ -310,10 +315,7 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         queued--;
         if (evicted) refuse(evicted, 'queue_full');
       }
-      share.queue.push(entry);
-      queued++;
-      ring.add(share);
-      armSweep(entry.deadline);
+      enqueue(entry);
       drain();
     },
     /**

@@ -86,6 +86,8 @@ export function createAdmission(opts: AdmissionOptions) {
     turnStart = -1;
     core.endTurn();
   };
+  // The current turn's start, or now between turns: the clock the Retry-After spread counts in.
+  const spreadClock = () => (turnStart < 0 ? performance.now() : turnStart);
   const arrival = (): number => {
     if (turnStart < 0) {
       turnStart = performance.now();
@@ -109,7 +111,7 @@ export function createAdmission(opts: AdmissionOptions) {
       }
       queueWait?.observe(waitedMs / 1000);
       (p.req.socket as StampedSocket)[STARTED_AT] = performance.now();
-      spread.started(turnStart < 0 ? performance.now() : turnStart);
+      spread.started(spreadClock());
       // 'close' comes once, with no argument: finish('ok'). `on`, not `once`: no wrapper per request.
       p.res.on('close', finish);
       p.state = 1;
@@ -123,7 +125,7 @@ export function createAdmission(opts: AdmissionOptions) {
         shedByTenant.set(tenant, counts);
       }
       counts[cause]++;
-      if (!p.res.headersSent && !p.req.socket.destroyed) answerFor(spread.next(turnStart < 0 ? performance.now() : turnStart))(p.req, p.res);
+      if (!p.res.headersSent && !p.req.socket.destroyed) answerFor(spread.next(spreadClock()))(p.req, p.res);
       p.state = 2;
       p.resolve?.(false);
     },
