@@ -12,9 +12,13 @@ import { result, type BenchResult } from '../support/types.js';
 const CONNECTIONS = Number(process.env.BENCH_OVERLOAD_CONNECTIONS ?? 2000);
 const CAPACITY_CONNECTIONS = 16;
 const PHASE_MS = Number(process.env.BENCH_OVERLOAD_MS ?? 5000);
+const ROUNDS = Number(process.env.BENCH_OVERLOAD_ROUNDS ?? 3);
+const WARM_FLOOD_MS = 2000;
+const CPU_SLICES = Number(process.env.BENCH_OVERLOAD_CPU_SLICES ?? 10);
 const PATH = `/trpc/users.list${input({ limit: 100 })}`;
 
 interface Phase {
+  seconds: number;
   rps: number;
   okPerSec: number;
   p50Ms: number;
@@ -77,7 +81,7 @@ function probeHealth(url: string) {
   };
 }
 
-async function phase(server: ServerProcess, connections: number, honourRetryAfter: boolean, probe: boolean): Promise<Phase> {
+async function phase(server: ServerProcess, connections: number, honourRetryAfter: boolean, probe: boolean, durationMs = PHASE_MS): Promise<Phase> {
   const health = probe ? probeHealth(server.url) : undefined;
   // CPU from the first request of the load on: opening and confirming the connections is not what is measured.
   let cpuBefore = 0;
@@ -89,12 +93,13 @@ async function phase(server: ServerProcess, connections: number, honourRetryAfte
   const onAnswer = (_status: number, s: number | undefined) => {
     if (s !== undefined) retryAfterS[s] = (retryAfterS[s] ?? 0) + 1;
   };
-  const r = await rawLoad({ url: server.url, path: PATH, headers: ALICE, connections, durationMs: PHASE_MS, honourRetryAfter, onStart, onAnswer });
+  const r = await rawLoad({ url: server.url, path: PATH, headers: ALICE, connections, durationMs, honourRetryAfter, onStart, onAnswer });
   const cpuMs = server.cpuMs() - cpuBefore;
   const h = await health?.stop();
   const answered = r.allMs.length;
   const seconds = r.durationMs / 1000;
   return {
+    seconds,
     rps: answered / seconds,
     okPerSec: r.okMs.length / seconds,
     p50Ms: percentile(r.okMs, 50),
@@ -149,17 +154,80 @@ async function admissionMicros(): Promise<number> {
   return percentile(costs, 50);
 }
 
+/** The median (the mean of the middle two when even); NaN when empty. */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[m]! : ((sorted[m - 1] ?? NaN) + (sorted[m] ?? NaN)) / 2;
+}
+
+/** Phases taken together: counts summed, rates over their total time, CPU per request weighted, worst latencies. */
+function merge(phases: Phase[]): Phase {
+  const seconds = phases.reduce((t, p) => t + p.seconds, 0);
+  const answered = phases.reduce((t, p) => t + p.answered, 0);
+  const sum = (pick: (p: Phase) => number) => phases.reduce((t, p) => t + pick(p), 0);
+  const counts = (pick: (p: Phase) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const p of phases) for (const [k, v] of Object.entries(pick(p))) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const max = (pick: (p: Phase) => number | undefined) => Math.max(...phases.map((p) => pick(p) ?? 0));
+  return {
+    seconds,
+    rps: answered / seconds,
+    okPerSec: sum((p) => p.okPerSec * p.seconds) / seconds,
+    p50Ms: max((p) => p.p50Ms),
+    p99OkMs: max((p) => p.p99OkMs),
+    p99AllMs: max((p) => p.p99AllMs),
+    answered,
+    timeouts: sum((p) => p.timeouts),
+    refused: sum((p) => p.refused),
+    unclean: sum((p) => p.unclean),
+    cpuUsPerReq: answered > 0 ? sum((p) => p.cpuUsPerReq * p.answered) / answered : 0,
+    statuses: counts((p) => p.statuses),
+    retryAfterS: counts((p) => p.retryAfterS),
+    ...(phases.some((p) => p.healthzMaxMs !== undefined) ? { healthzMaxMs: max((p) => p.healthzMaxMs), healthzFailed: sum((p) => p.healthzFailed ?? 0) } : {}),
+  };
+}
+
+/**
+ * Server CPU per request at capacity (16 connections) of each server, in µs,
+ * from slices of `sliceMs` that go round the servers (the order flips each
+ * slice), summed per server. Five-second phases a few seconds apart differed
+ * by up to ±20 % here as the machine's speed drifts; slices alternated over
+ * many seconds see the same drift on every side. What stays is the spread
+ * between two processes of the same build (about 5 % here), so a 2 % cost
+ * is read in process instead (admissionMicros), and this is shown beside it.
+ */
+async function interleavedCpu(servers: ServerProcess[], slices: number, sliceMs: number): Promise<number[]> {
+  const cpuMs = servers.map(() => 0);
+  const answered = servers.map(() => 0);
+  for (let i = 0; i < slices; i++) {
+    const order = servers.map((_, k) => k);
+    if (i % 2 === 1) order.reverse();
+    for (const k of order) {
+      const server = servers[k]!;
+      let before = 0;
+      const r = await rawLoad({ url: server.url, path: PATH, headers: ALICE, connections: CAPACITY_CONNECTIONS, durationMs: sliceMs, honourRetryAfter: true, onStart: () => (before = server.cpuMs()) });
+      cpuMs[k]! += server.cpuMs() - before;
+      answered[k]! += r.allMs.length;
+    }
+  }
+  return cpuMs.map((ms, k) => (ms * 1000) / (answered[k] || 1));
+}
+
 const round = (phase: Phase) =>
   Object.fromEntries(Object.entries(phase).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 100) / 100 : v]));
 
 /**
  * Overload (issue "admit what can be served in time"): one server with
  * admission control, one without (ADMISSION_ENABLED=false), both on the
- * uncached read as alice with rate limits off, phase by phase side by side:
- * capacity at 16 connections, then 2 000 connections (opened first) whose
- * clients wait as Retry-After says, then 2 000 that ignore it. A third
- * server sheds without spreading Retry-After (every refusal told 1 s),
- * in the honouring phase only, for what the spread is worth.
+ * uncached read as alice with rate limits off, side by side: rounds of
+ * capacity at 16 connections and 2 000 connections (opened first) whose
+ * clients wait as Retry-After says, each flood against the capacity phases
+ * either side of it, the median round reported; then 2 000 that ignore it.
+ * A third server sheds without spreading Retry-After (every refusal told
+ * 1 s), in the honouring floods only, for what the spread is worth.
  */
 export async function overload(dbFile: string): Promise<Record<string, BenchResult>> {
   const env = { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false', MAX_CONNECTIONS: String(CONNECTIONS * 2), MAX_CONNECTIONS_PER_ADDRESS: String(CONNECTIONS * 2) };
@@ -168,65 +236,97 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
   // Shedding on, every refusal told the same 1 s (no spread): what the spread of Retry-After is worth.
   const flat = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true', ADMISSION_RETRY_AFTER_MAX_S: '1' });
   try {
-    // Warm-up of both (JIT, SQLite page cache).
-    await phase(on, CAPACITY_CONNECTIONS, true, false);
-    await phase(off, CAPACITY_CONNECTIONS, true, false);
-    await phase(flat, CAPACITY_CONNECTIONS, true, false);
-    const capOn = await phase(on, CAPACITY_CONNECTIONS, true, false);
-    const capOff = await phase(off, CAPACITY_CONNECTIONS, true, false);
-    const respectOn = await phase(on, CONNECTIONS, true, true);
-    const respectFlat = await phase(flat, CONNECTIONS, true, false);
-    const respectOff = await phase(off, CONNECTIONS, true, true);
+    // Warm-up of each (JIT, SQLite page cache).
+    for (const server of [on, off, flat]) await phase(server, CAPACITY_CONNECTIONS, true, false);
+    // And of the flood's own paths (refusals, 2 000 sockets' worth of heap), a short one each, not counted.
+    for (const server of [on, off, flat]) await phase(server, CONNECTIONS, true, false, WARM_FLOOD_MS);
+    // Rounds, each measured against the capacity phases on either side of it:
+    // this machine's speed drifts by ±10 % within a minute (another tenant of
+    // the host, the load generator on the same two cores), so one flood
+    // against a capacity measured a minute apart says as much about the drift
+    // as about the server. Each flood of the shedding server is followed by
+    // the others' (over 15 s), so the waits it handed out have run out before
+    // its next one: no round starts with the last round's Retry-After.
+    const capOns: Phase[] = [];
+    const capOffs: Phase[] = [];
+    const honourOns: Phase[] = [];
+    const honourFlats: Phase[] = [];
+    const honourOffs: Phase[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      capOns.push(await phase(on, CAPACITY_CONNECTIONS, true, false));
+      capOffs.push(await phase(off, CAPACITY_CONNECTIONS, true, false));
+      honourOns.push(await phase(on, CONNECTIONS, true, true));
+      honourFlats.push(await phase(flat, CONNECTIONS, true, false));
+      honourOffs.push(await phase(off, CONNECTIONS, true, true));
+    }
+    capOns.push(await phase(on, CAPACITY_CONNECTIONS, true, false));
+    capOffs.push(await phase(off, CAPACITY_CONNECTIONS, true, false));
     const ignoreOn = await phase(on, CONNECTIONS, false, true);
     const ignoreOff = await phase(off, CONNECTIONS, false, true);
-    // The same capacity again, so the CPU ratio is a median of two interleaved pairs.
-    const capOn2 = await phase(on, CAPACITY_CONNECTIONS, true, false);
-    const capOff2 = await phase(off, CAPACITY_CONNECTIONS, true, false);
+    // flat sheds as `on` does and, at 16 connections, refuses nothing: a second admission-on process, for the spread between two.
+    const [cpuOn = 0, cpuFlat = 0, cpuOff = 0] = await interleavedCpu([on, flat, off], CPU_SLICES, 1000);
     const admissionUs = await admissionMicros();
 
-    // Capacity measured twice, before and after the floods: their mean, so one noisy phase does not make the ratio.
-    const capacity = (capOn.okPerSec + capOn2.okPerSec) / 2;
-    const p99Bound = Math.max(5 * capOn.p99OkMs, 250);
-    const inTurnMs = (CONNECTIONS / capacity) * 1000;
-    const cpuRatio = (capOn.cpuUsPerReq + capOn2.cpuUsPerReq) / (capOff.cpuUsPerReq + capOff2.cpuUsPerReq);
+    const around = (caps: Phase[], r: number) => ((caps[r]?.okPerSec ?? 0) + (caps[r + 1]?.okPerSec ?? 0)) / 2;
+    const goodputs = honourOns.map((h, r) => h.okPerSec / around(capOns, r));
+    const offGoodputs = honourOffs.map((h, r) => h.okPerSec / around(capOffs, r));
+    const flatGoodputs = honourFlats.map((h, r) => h.okPerSec / around(capOns, r));
+    // The round whose goodput is the median: its phases are the ones shown.
+    const mid = goodputs.indexOf([...goodputs].sort((a, b) => a - b)[(goodputs.length - 1) >> 1]!);
+    const respectOn = honourOns[mid] ?? honourOns[0]!;
+    const respectOff = honourOffs[mid] ?? honourOffs[0]!;
+    const capacity = around(capOns, mid);
+    const allCapOn = merge(capOns);
+    const p99AtCapacity = Math.max(...capOns.map((c) => c.p99OkMs));
+    const p99Bound = Math.max(5 * p99AtCapacity, 250);
+    const worstP99 = Math.max(...honourOns.map((h) => h.p99OkMs));
+    const inTurnMs = (CONNECTIONS / (allCapOn.okPerSec || 1)) * 1000;
+    const pairRatios = capOns.map((c, r) => c.cpuUsPerReq / (capOffs[r]?.cpuUsPerReq ?? Infinity));
     const sides = (a: Phase, b: Phase) => ({ a: round(a), b: round(b) });
-    const respectTotal = respectOn.answered + respectOn.timeouts;
+    const honourAll = merge(honourOns);
+    const respectTotal = honourAll.answered + honourAll.timeouts;
+    const roundsOf = (xs: number[]) => xs.map((x) => Math.round(x * 1000) / 1000);
+    const offCapacity = merge(capOffs).okPerSec;
     return {
       'overload/goodput': result({
-        measures: `${CONNECTIONS} conns honouring Retry-After: 2xx/s ÷ capacity (${capacity.toFixed(0)}/s at ${CAPACITY_CONNECTIONS}, mean of two), shedding on (b: off)`,
-        ratio: respectOn.okPerSec / capacity,
+        measures: `${CONNECTIONS} conns honouring Retry-After: 2xx/s ÷ capacity (${CAPACITY_CONNECTIONS} conns, the phases either side), median of ${ROUNDS} rounds (${roundsOf(goodputs).join(', ')}), shedding on (b: off)`,
+        ratio: median(goodputs),
         target: 0.8,
         comparison: '>=',
         ...sides(respectOn, respectOff),
         extra: {
-          offRatio: respectOff.okPerSec / ((capOff.okPerSec + capOff2.okPerSec) / 2),
-          unspreadRatio: respectFlat.okPerSec / capacity,
-          unspread: round(respectFlat),
+          capacity,
+          goodputs: roundsOf(goodputs),
+          offGoodputs: roundsOf(offGoodputs),
+          unspreadGoodputs: roundsOf(flatGoodputs),
+          capacityOn: capOns.map((c) => Math.round(c.okPerSec)),
+          capacityOff: capOffs.map((c) => Math.round(c.okPerSec)),
+          unspread: round(honourFlats[mid] ?? honourFlats[0]!),
         },
       }),
       'overload/p99': result({
-        measures: `${CONNECTIONS} conns honouring Retry-After: p99 of 2xx ÷ max(5 × p99 at capacity, 250 ms) = ${p99Bound.toFixed(0)} ms`,
-        ratio: respectOn.p99OkMs / p99Bound,
+        measures: `${CONNECTIONS} conns honouring Retry-After: p99 of 2xx, worst of ${ROUNDS} rounds, ÷ max(5 × p99 at capacity, 250 ms) = ${p99Bound.toFixed(0)} ms`,
+        ratio: worstP99 / p99Bound,
         target: 1,
         comparison: '<=',
         ...sides(respectOn, respectOff),
-        extra: { p99OkMsOn: respectOn.p99OkMs, p99OkMsOff: respectOff.p99OkMs, p99AtCapacityMs: capOn.p99OkMs },
+        extra: { p99OkMsOn: honourOns.map((h) => h.p99OkMs), p99OkMsOff: honourOffs.map((h) => h.p99OkMs), p99AtCapacityMs: p99AtCapacity },
       }),
       'overload/timeouts': result({
-        measures: `${CONNECTIONS} conns honouring Retry-After: timeouts (2 s) ÷ requests, shedding on; every 503 clean (Retry-After, overloaded)`,
-        ratio: respectTotal > 0 ? respectOn.timeouts / respectTotal : 1,
+        measures: `${CONNECTIONS} conns honouring Retry-After: timeouts (2 s) ÷ requests, all rounds, shedding on; every 503 clean (Retry-After, overloaded)`,
+        ratio: respectTotal > 0 ? honourAll.timeouts / respectTotal : 1,
         target: 0.01,
         comparison: '<=',
         ...sides(respectOn, respectOff),
-        extra: { uncleanRefusals: respectOn.unclean + ignoreOn.unclean, offTimeouts: respectOff.timeouts },
+        extra: { uncleanRefusals: honourAll.unclean + ignoreOn.unclean, timeoutsOn: honourAll.timeouts, offTimeouts: merge(honourOffs).timeouts },
       }),
       'overload/healthz': result({
-        measures: `/healthz during ${CONNECTIONS} conns honouring Retry-After: slowest answer ÷ 1 s, shedding on`,
-        ratio: (respectOn.healthzMaxMs ?? 0) / 1000 + (respectOn.healthzFailed ?? 0),
+        measures: `/healthz during ${CONNECTIONS} conns honouring Retry-After: slowest answer of all rounds ÷ 1 s, shedding on`,
+        ratio: Math.max(...honourOns.map((h) => (h.healthzMaxMs ?? 0) / 1000 + (h.healthzFailed ?? 0))),
         target: 1,
         comparison: '<=',
         ...sides(respectOn, respectOff),
-        extra: { healthzMaxMsOff: respectOff.healthzMaxMs, healthzFailedOff: respectOff.healthzFailed },
+        extra: { healthzMaxMsOn: honourOns.map((h) => h.healthzMaxMs), healthzMaxMsOff: honourOffs.map((h) => h.healthzMaxMs), healthzFailedOff: honourOffs.map((h) => h.healthzFailed) },
       }),
       'overload/ignore-retry-after': result({
         measures: `${CONNECTIONS} conns ignoring Retry-After: p99 of all answers ÷ half of serving them all in turn (${(inTurnMs / 2).toFixed(0)} ms); none unanswered`,
@@ -236,21 +336,19 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
         ...sides(ignoreOn, ignoreOff),
         extra: { p99AllMsOn: ignoreOn.p99AllMs, p99AllMsOff: ignoreOff.p99AllMs, timeoutsOn: ignoreOn.timeouts, timeoutsOff: ignoreOff.timeouts },
       }),
-      'overload/admission-cpu': result({
-        measures: `server CPU per request at capacity (${CAPACITY_CONNECTIONS} conns), admission on ÷ off (cost of admission ≤ 2 %)`,
-        ratio: cpuRatio,
-        target: 1.02,
-        comparison: '<=',
-        ...sides(capOn, capOff),
-        extra: { cpuUsPerReqOn: [capOn.cpuUsPerReq, capOn2.cpuUsPerReq], cpuUsPerReqOff: [capOff.cpuUsPerReq, capOff2.cpuUsPerReq] },
-      }),
       'overload/admission-cost': result({
         measures: `admission's own CPU per request (${admissionUs.toFixed(2)} µs, in-process on node:http objects) ÷ server CPU per request at capacity, shedding off`,
-        ratio: admissionUs / ((capOff.cpuUsPerReq + capOff2.cpuUsPerReq) / 2),
+        ratio: admissionUs / merge(capOffs).cpuUsPerReq,
         target: 0.02,
         comparison: '<=',
-        ...sides(capOn, capOff),
-        extra: { admissionUs, cpuUsPerReqOff: [capOff.cpuUsPerReq, capOff2.cpuUsPerReq] },
+        ...sides(allCapOn, merge(capOffs)),
+        extra: {
+          admissionUs,
+          cpuUsPerReqOff: capOffs.map((c) => c.cpuUsPerReq),
+          offCapacity,
+          // Side by side, for what it is worth: both admission-on processes ÷ the admission-off one, and on ÷ flat (same build).
+          sideBySide: { cpuUsPerReq: { on: cpuOn, flat: cpuFlat, off: cpuOff }, onOverOff: (cpuOn + cpuFlat) / 2 / cpuOff, sameBuildSpread: cpuOn / cpuFlat, phasePairRatios: roundsOf(pairRatios) },
+        },
       }),
     };
   } finally {

@@ -124,6 +124,18 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
       return closeOne();
     }
     conn.sentAt = performance.now();
+    // The server closes a keep-alive connection idle past its keepAliveTimeout
+    // (a client waiting out a long Retry-After): a client opens a new one and
+    // sends on it, and the time to connect (the listen queue) counts in the answer's.
+    if (conn.socket.destroyed || conn.socket.readyState !== 'open') {
+      const { hostname, port } = new URL(opts.url);
+      conn.socket.removeAllListeners();
+      conn.socket.destroy();
+      conn.socket = connect({ host: hostname, port: Number(port) });
+      conn.socket.setNoDelay(true);
+      conn.buffer = Buffer.alloc(0);
+      listen(conn);
+    }
     conn.timer = setTimeout(() => {
       add('timeout');
       conn.socket.removeAllListeners('data');
@@ -165,8 +177,8 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     else send(conn);
   };
 
-  const attach = (socket: Socket) => {
-    const conn: Conn = { socket, buffer: Buffer.alloc(0), sentAt: 0, timer: undefined };
+  const listen = (conn: Conn) => {
+    const { socket } = conn;
     socket.on('data', (chunk: Buffer) => {
       conn.buffer = conn.buffer.length ? Buffer.concat([conn.buffer, chunk]) : chunk;
       const end = conn.buffer.indexOf(HEAD_END);
@@ -179,6 +191,11 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
       onAnswer(conn, Number(headers.slice(9, 12)), headers, body);
     });
     socket.on('error', () => undefined);
+  };
+
+  const attach = (socket: Socket) => {
+    const conn: Conn = { socket, buffer: Buffer.alloc(0), sentAt: 0, timer: undefined };
+    listen(conn);
     send(conn);
   };
 
