@@ -5,6 +5,7 @@ import { createAdmission } from '../../server/admission/index.js';
 import { loadConfig } from '../../server/config.js';
 import { spawnComposure } from '../support/composure.js';
 import { ALICE, input } from '../support/fixtures.js';
+import { median } from '../support/load.js';
 import { percentile, rawLoad } from '../support/raw-load.js';
 import type { ServerProcess } from '../support/spawn-server.js';
 import { result, type BenchResult } from '../support/types.js';
@@ -154,13 +155,6 @@ async function admissionMicros(): Promise<number> {
   return percentile(costs, 50);
 }
 
-/** The median (the mean of the middle two when even); NaN when empty. */
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[m]! : ((sorted[m - 1] ?? NaN) + (sorted[m] ?? NaN)) / 2;
-}
-
 /** Phases taken together: counts summed, rates over their total time, CPU per request weighted, worst latencies. */
 function merge(phases: Phase[]): Phase {
   const seconds = phases.reduce((t, p) => t + p.seconds, 0);
@@ -277,6 +271,7 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
     const respectOff = honourOffs[mid] ?? honourOffs[0]!;
     const capacity = around(capOns, mid);
     const allCapOn = merge(capOns);
+    const allCapOff = merge(capOffs);
     const p99AtCapacity = Math.max(...capOns.map((c) => c.p99OkMs));
     const p99Bound = Math.max(5 * p99AtCapacity, 250);
     const worstP99 = Math.max(...honourOns.map((h) => h.p99OkMs));
@@ -286,7 +281,6 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
     const honourAll = merge(honourOns);
     const respectTotal = honourAll.answered + honourAll.timeouts;
     const roundsOf = (xs: number[]) => xs.map((x) => Math.round(x * 1000) / 1000);
-    const offCapacity = merge(capOffs).okPerSec;
     return {
       'overload/goodput': result({
         measures: `${CONNECTIONS} conns honouring Retry-After: 2xx/s ÷ capacity (${CAPACITY_CONNECTIONS} conns, the phases either side), median of ${ROUNDS} rounds (${roundsOf(goodputs).join(', ')}), shedding on (b: off)`,
@@ -318,7 +312,7 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
         target: 0.01,
         comparison: '<=',
         ...sides(respectOn, respectOff),
-        extra: { uncleanRefusals: honourAll.unclean + ignoreOn.unclean, timeoutsOn: honourAll.timeouts, offTimeouts: merge(honourOffs).timeouts },
+        extra: { uncleanRefusals: honourAll.unclean + ignoreOn.unclean, timeoutsOn: honourAll.timeouts, offTimeouts: honourOffs.reduce((t, h) => t + h.timeouts, 0) },
       }),
       'overload/healthz': result({
         measures: `/healthz during ${CONNECTIONS} conns honouring Retry-After: slowest answer of all rounds ÷ 1 s, shedding on`,
@@ -338,14 +332,14 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
       }),
       'overload/admission-cost': result({
         measures: `admission's own CPU per request (${admissionUs.toFixed(2)} µs, in-process on node:http objects) ÷ server CPU per request at capacity, shedding off`,
-        ratio: admissionUs / merge(capOffs).cpuUsPerReq,
+        ratio: admissionUs / allCapOff.cpuUsPerReq,
         target: 0.02,
         comparison: '<=',
-        ...sides(allCapOn, merge(capOffs)),
+        ...sides(allCapOn, allCapOff),
         extra: {
           admissionUs,
           cpuUsPerReqOff: capOffs.map((c) => c.cpuUsPerReq),
-          offCapacity,
+          offCapacity: allCapOff.okPerSec,
           // Side by side, for what it is worth: both admission-on processes ÷ the admission-off one, and on ÷ flat (same build).
           sideBySide: { cpuUsPerReq: { on: cpuOn, flat: cpuFlat, off: cpuOff }, onOverOff: (cpuOn + cpuFlat) / 2 / cpuOff, sameBuildSpread: cpuOn / cpuFlat, phasePairRatios: roundsOf(pairRatios) },
         },

@@ -95,7 +95,7 @@ async function openAll(url: string, count: number): Promise<Socket[]> {
 
 export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const { host } = new URL(opts.url);
+  const { host, hostname, port } = new URL(opts.url);
   const head = Object.entries({ host, ...opts.headers })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
@@ -128,7 +128,6 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     // (a client waiting out a long Retry-After): a client opens a new one and
     // sends on it, and the time to connect (the listen queue) counts in the answer's.
     if (conn.socket.destroyed || conn.socket.readyState !== 'open') {
-      const { hostname, port } = new URL(opts.url);
       conn.socket.removeAllListeners();
       conn.socket.destroy();
       conn.socket = connect({ host: hostname, port: Number(port) });
