@@ -1,4 +1,5 @@
 import type { Limit } from './limit.js';
+import type { TurnBudget } from './turn-budget.js';
 
 /** How a started request ended, as {@link FairAdmissionOptions.start}'s `finish` is told. */
 export type Outcome = 'ok' | 'dropped' | 'cancelled';
@@ -9,6 +10,11 @@ export type ShedCause = 'queue_full' | 'queue_timeout';
 /** Options of {@link createFairAdmission}. */
 export interface FairAdmissionOptions<T> {
   limit: Limit;
+  /**
+   * Starts after which a turn that ran half the queue timeout is full, and
+   * the most it carries to its end (turn-budget.ts). @default the limit's current value
+   */
+  turnBudget?: TurnBudget;
   /** Requests that may wait for a slot (all shares together); 0 refuses at once at the limit. */
   queueSize: number;
   /** Longest a request may wait to start, counted from when it arrived, in ms. */
@@ -66,8 +72,10 @@ interface Entry<T> {
  * - synchronous work is bounded per event-loop turn (see `enter`): a turn
  *   that ran half the queue timeout refuses the shares that had the most of
  *   it, but carries to its end those of their requests that arrived during
- *   it, `limit` of them at most; what it carried starts when the turn ends,
- *   or once it has waited half the queue timeout in a turn that goes on.
+ *   it, as many as the turn budget (turn-budget.ts) at most; what it
+ *   carried starts when the turn ends, or once it has waited half the
+ *   queue timeout in a turn that goes on. The budget is the limit that
+ *   binds where requests run to their answer within one callback.
  *
  * Shares are opaque strings (the HTTP layer uses the Authorization header:
  * admission runs before authentication). State is kept only for shares
@@ -85,6 +93,7 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
   if (!Number.isInteger(queueSize) || queueSize < 0) throw new RangeError(`queueSize must be an integer ≥ 0, got ${String(queueSize)}`);
   if (!(queueTimeoutMs >= 0)) throw new RangeError(`queueTimeoutMs must be ≥ 0, got ${String(queueTimeoutMs)}`);
   const now = opts.now ?? (() => performance.now());
+  const budget: TurnBudget = opts.turnBudget ?? { get current() { return limit.current; }, onTurn() {} };
   const shares = new Map<string, Share<T>>();
   // Shares with waiting requests, in turn order (a Set keeps insertion order; re-adding moves to the back).
   const ring = new Set<Share<T>>();
@@ -93,9 +102,10 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
   // The current event-loop turn (see beginTurn) and what started in it.
   let turn = 0;
   let turnStarted = 0;
+  let turnRefused = 0;
   let turnBegan = -Infinity;
   let turnShares: Share<T>[] = [];
-  // When the current turn began; requests of a full turn that arrived since, to start as it ends (see `enter`); at most `limit`.
+  // Requests of a full turn that arrived since it began, to start as it ends (see `enter`), the turn budget at most; since when the first waited.
   let carried: Entry<T>[] = [];
   let carriedSince = 0;
   let draining = false;
@@ -137,6 +147,7 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
   };
 
   const refuse = (entry: Entry<T>, cause: ShedCause) => {
+    turnRefused++;
     forget(entry.share);
     opts.shed(entry.item, cause);
   };
@@ -272,22 +283,22 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         // requests arrive in socket buffers, new connections wait in the
         // listen queue (libuv accepts one per turn), /healthz waits. So a
         // turn that has run for half the queue timeout (a request read next
-        // may have arrived as this one began) and started `limit` requests
-        // is full: a request of a share that already started its even part
+        // may have arrived as this one began) and started its budget of
+        // requests is full: a request of a share that already started its even part
         // of this turn's requests is refused; a share that used less of the
         // turn (a small tenant, however many it sent at once) is served.
-        if (turnStarted >= limit.current && at - since > queueTimeoutMs / 2 && share.turn === turn && share.started * turnShares.length >= turnStarted) {
+        if (turnStarted >= budget.current && at - since > queueTimeoutMs / 2 && share.turn === turn && share.started * turnShares.length >= turnStarted) {
           const entry: Entry<T> = { item, arrivedAt: since, deadline: at, share };
           // A request known to have arrived during the turn (`arrivedAt`
           // after its start: the next request of a client served in it) is
-          // carried to the turn's end rather than refused, `limit` of them at
-          // most: a long turn reads those too (libuv polls again at once
+          // carried to the turn's end rather than refused, the budget of them
+          // at most: a long turn reads those too (libuv polls again at once
           // while sockets keep coming), and refusing all of them would leave
           // the server with nothing to do until the refused come back
           // (measured: idle for the second after a burst of 2 000). One that
           // may have waited since the turn began is refused: carried, it
           // would be served later still.
-          if (carried.length < limit.current && since > turnBegan) {
+          if (carried.length < budget.current && since > turnBegan) {
             if (carried.length === 0) carriedSince = at;
             carried.push(entry);
             share.carried++;
@@ -326,6 +337,7 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
       turn++;
       turnBegan = now();
       turnStarted = 0;
+      turnRefused = 0;
       const touched = turnShares;
       turnShares = [];
       for (const share of touched) forget(share);
@@ -335,11 +347,13 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
      * now, ahead of anything the next turn reads.
      */
     endTurn(): void {
-      if (carried.length > 0) startCarried(now());
+      const at = now();
+      if (turnBegan > -Infinity) budget.onTurn({ durationMs: at - turnBegan, started: turnStarted, refused: turnRefused });
+      if (carried.length > 0) startCarried(at);
     },
-    /** The current limit, the requests holding a slot, and those waiting for one (queued or carried). */
-    stats(): { limit: number; inflight: number; queued: number } {
-      return { limit: limit.current, inflight, queued: queued + carried.length };
+    /** The current limit and turn budget, the requests holding a slot, and those waiting for one (queued or carried). */
+    stats(): { limit: number; turnBudget: number; inflight: number; queued: number } {
+      return { limit: limit.current, turnBudget: budget.current, inflight, queued: queued + carried.length };
     },
     /** Stops the expiry timer (waiting requests stay queued until slots free). */
     close(): void {

@@ -8,6 +8,7 @@ import { gradient2Limit } from './gradient2-limit.js';
 import type { Limit } from './limit.js';
 import { createOverloadedAnswer } from './overloaded-answer.js';
 import { createRetryAfterSpread } from './retry-after-spread.js';
+import { adaptiveTurnBudget, fixedTurnBudget, type TurnBudget } from './turn-budget.js';
 
 export interface AdmissionOptions {
   config: Pick<
@@ -43,6 +44,18 @@ export function limitFromConfig(config: AdmissionOptions['config']): Limit {
     throw new Error(`Invalid configuration:\n  ADMISSION_MAX_LIMIT: must be at least ADMISSION_MIN_LIMIT (${config.ADMISSION_MIN_LIMIT})`);
   }
   return gradient2Limit({ minLimit: config.ADMISSION_MIN_LIMIT, maxLimit: config.ADMISSION_MAX_LIMIT });
+}
+
+/**
+ * The turn budget, within the same bounds as the limit (one pair of
+ * settings for "how much may run at once", whichever way the work runs):
+ * fixed with ADMISSION_LIMIT, else as many starts as fit in half the queue
+ * timeout at the cost the event loop measures.
+ */
+export function turnBudgetFromConfig(config: AdmissionOptions['config']): TurnBudget {
+  if (config.ADMISSION_LIMIT !== undefined) return fixedTurnBudget(config.ADMISSION_LIMIT);
+  const targetMs = Math.max(1, config.ADMISSION_QUEUE_TIMEOUT_MS / 2);
+  return adaptiveTurnBudget({ targetMs, min: config.ADMISSION_MIN_LIMIT, max: config.ADMISSION_MAX_LIMIT });
 }
 
 /**
@@ -99,6 +112,7 @@ export function createAdmission(opts: AdmissionOptions) {
 
   const core = createFairAdmission<Pending>({
     limit: limitFromConfig(config),
+    turnBudget: turnBudgetFromConfig(config),
     queueSize: config.ADMISSION_QUEUE_SIZE,
     queueTimeoutMs: config.ADMISSION_QUEUE_TIMEOUT_MS,
     start(p, finish, waitedMs) {

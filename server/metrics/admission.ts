@@ -30,6 +30,7 @@ export function registerAdmissionMetrics(registry: Registry, admission: Admissio
       },
     });
   gauge('composure_admission_limit', 'Current concurrency limit (adaptive unless ADMISSION_LIMIT is set).', () => admission.stats().limit);
+  gauge('composure_admission_turn_budget', 'Requests an event-loop turn may start before it sheds, and carry once it does (adaptive unless ADMISSION_LIMIT is set).', () => admission.stats().turnBudget);
   gauge('composure_admission_in_flight', 'Requests holding an admission slot.', () => admission.stats().inflight);
   gauge('composure_admission_queue_depth', 'Requests waiting for a slot.', () => admission.stats().queued);
   admission.register(registry);

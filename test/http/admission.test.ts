@@ -165,9 +165,23 @@ describe('admission control', () => {
     expect(text).toMatch(/^composure_admission_shed_total\{tenant="1",cause="queue_full"\} 1$/m);
     expect(text).toMatch(/^composure_admission_shed_total\{tenant="2",cause="queue_full"\} 1$/m);
     expect(text).toMatch(/^composure_admission_limit 1$/m);
+    expect(text).toMatch(/^composure_admission_turn_budget 1$/m);
     expect(text).toMatch(/^composure_admission_in_flight 1$/m);
     expect(text).toMatch(/^composure_admission_queue_depth 0$/m);
     expect(text).toMatch(/^composure_admission_queue_wait_seconds_count \d+$/m);
+  });
+
+  it('learns its turn budget from the turns it serves, within the bounds of the limit', async () => {
+    const server = await startTestServer({ ADMISSION_MIN_LIMIT: '2', ADMISSION_MAX_LIMIT: '100000', CACHE_ENABLED: 'false' });
+    servers.push(server);
+    // Unmeasured yet: the lower bound.
+    expect(server.services.admission?.stats().turnBudget).toBe(2);
+    // One window of starts (64, the cache off so that each is one) on a server with nothing else to do: each turn is one request's work.
+    for (let i = 0; i < 70; i++) expect((await server.call('users.list', { input: { limit: 100 } })).status).toBe(200);
+    const learnt = server.services.admission?.stats().turnBudget ?? 0;
+    // A page of 100 users costs the loop well under the 50 ms target (half the queue timeout) and over a microsecond.
+    expect(learnt).toBeGreaterThan(2);
+    expect(learnt).toBeLessThan(50_000);
   });
 
   it('sheds nothing with ADMISSION_ENABLED=false', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFairAdmission, type Outcome, type ShedCause } from '../../../server/admission/fair-admission.js';
 import { fixedLimit } from '../../../server/admission/fixed-limit.js';
 import type { Limit, LimitSample } from '../../../server/admission/limit.js';
+import { fixedTurnBudget, type TurnBudget, type TurnSample } from '../../../server/admission/turn-budget.js';
 
 interface Run {
   name: string;
@@ -10,12 +11,13 @@ interface Run {
 }
 
 /** An admission over a fake clock, recording what it started and shed, in order. */
-function setup(opts: { limit?: Limit; queueSize?: number; queueTimeoutMs?: number } = {}) {
+function setup(opts: { limit?: Limit; turnBudget?: TurnBudget; queueSize?: number; queueTimeoutMs?: number } = {}) {
   const clock = { t: 1000 };
   const started: Run[] = [];
   const shed: { name: string; cause: ShedCause }[] = [];
   const admission = createFairAdmission<string>({
     limit: opts.limit ?? fixedLimit(2),
+    ...(opts.turnBudget ? { turnBudget: opts.turnBudget } : {}),
     queueSize: opts.queueSize ?? 4,
     queueTimeoutMs: opts.queueTimeoutMs ?? 100,
     now: () => clock.t,
@@ -40,7 +42,7 @@ describe('createFairAdmission', () => {
     admission.enter('alice', 'a1');
     admission.enter('bob', 'b1');
     expect(names()).toEqual(['a1', 'b1']);
-    expect(admission.stats()).toEqual({ limit: 2, inflight: 2, queued: 0 });
+    expect(admission.stats()).toEqual({ limit: 2, turnBudget: 2, inflight: 2, queued: 0 });
   });
 
   it('queues past the limit and starts the next waiting request when a slot frees, with its wait', () => {
@@ -54,7 +56,7 @@ describe('createFairAdmission', () => {
     finish('a1');
     expect(names()).toEqual(['a1', 'a2', 'a3']);
     expect(started[2]?.waitedMs).toBe(30);
-    expect(admission.stats()).toEqual({ limit: 2, inflight: 2, queued: 0 });
+    expect(admission.stats()).toEqual({ limit: 2, turnBudget: 2, inflight: 2, queued: 0 });
   });
 
   it('refuses at once at the limit when there is no queue', () => {
@@ -136,7 +138,7 @@ describe('createFairAdmission', () => {
       { name: 'a7', cause: 'queue_timeout' },
     ]);
     expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
-    expect(admission.stats()).toEqual({ limit: 2, inflight: 0, queued: 2 });
+    expect(admission.stats()).toEqual({ limit: 2, turnBudget: 2, inflight: 0, queued: 2 });
     // The turn ends: what it carried starts, with the wait since it arrived.
     admission.endTurn();
     expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a6']);
@@ -148,6 +150,41 @@ describe('createFairAdmission', () => {
     sync('alice', 'a8', clock.t, 1);
     expect(names()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'a4', 'a6', 'a8']);
     expect(shed).toHaveLength(2);
+  });
+
+  it('fills a turn and bounds what it carries by the turn budget, not the concurrency limit, and tells the budget what each turn did', () => {
+    const turns: TurnSample[] = [];
+    const budget = fixedTurnBudget(3);
+    const { admission, shed, names, finish, clock } = setup({
+      limit: fixedLimit(1),
+      turnBudget: { current: budget.current, onTurn: (sample) => turns.push(sample) },
+      queueTimeoutMs: 100,
+    });
+    admission.beginTurn();
+    const turnStart = clock.t;
+    // Synchronous: one in flight at a time, so the limit of 1 never binds; 60 ms of work in two starts.
+    for (const name of ['a1', 'a2']) {
+      admission.enter('alice', name, turnStart);
+      finish(name);
+      clock.t += 30;
+    }
+    // Past half the timeout, but two starts are below the budget of 3: served.
+    admission.enter('alice', 'a3', turnStart + 1);
+    finish('a3');
+    clock.t += 5;
+    // Full now: sent during the turn, carried up to the budget (3), then refused.
+    for (const name of ['a4', 'a5', 'a6', 'a7']) admission.enter('alice', name, turnStart + 1);
+    expect(names()).toEqual(['a1', 'a2', 'a3']);
+    expect(shed).toEqual([{ name: 'a7', cause: 'queue_timeout' }]);
+    expect(admission.stats()).toMatchObject({ limit: 1, turnBudget: 3, queued: 3 });
+    clock.t += 5;
+    admission.endTurn();
+    expect(turns).toEqual([{ durationMs: 70, started: 3, refused: 1 }]);
+    // At its end the carried start within the limit; the rest wait their turn in the queue.
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'a4']);
+    finish('a4');
+    finish('a5');
+    expect(names()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
   });
 
   /** A turn at limit 1 whose first request, alice's a1, ran 60 ms: full from then on. */
@@ -189,7 +226,7 @@ describe('createFairAdmission', () => {
     clock.t += 10;
     admission.endTurn();
     expect(names()).toEqual(['a1', 'b1']);
-    expect(admission.stats()).toEqual({ limit: 1, inflight: 1, queued: 1 });
+    expect(admission.stats()).toEqual({ limit: 1, turnBudget: 1, inflight: 1, queued: 1 });
     // 90 ms after the turn's end (160 ms after the turn began): still within its deadline.
     clock.t += 90;
     vi.advanceTimersByTime(90);
