@@ -17,6 +17,7 @@ const ROUNDS = Number(process.env.BENCH_OVERLOAD_ROUNDS ?? 3);
 const WARM_FLOOD_MS = 2000;
 const CPU_SLICES = Number(process.env.BENCH_OVERLOAD_CPU_SLICES ?? 10);
 const PATH = `/trpc/users.list${input({ limit: 100 })}`;
+const METRICS_TOKEN = 'overload-bench-metrics-token';
 
 interface Phase {
   seconds: number;
@@ -155,6 +156,13 @@ async function admissionMicros(): Promise<number> {
   return percentile(costs, 50);
 }
 
+/** The admission's concurrency limit and turn budget as the server's /metrics reports them now. */
+async function admissionGauges(server: ServerProcess): Promise<{ limit: number; turnBudget: number }> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { limit: gauge('composure_admission_limit'), turnBudget: gauge('composure_admission_turn_budget') };
+}
+
 /** Phases taken together: counts summed, rates over their total time, CPU per request weighted, worst latencies. */
 function merge(phases: Phase[]): Phase {
   const seconds = phases.reduce((t, p) => t + p.seconds, 0);
@@ -225,7 +233,7 @@ const round = (phase: Phase) =>
  */
 export async function overload(dbFile: string): Promise<Record<string, BenchResult>> {
   const env = { CACHE_ENABLED: 'false', RATE_LIMIT_ENABLED: 'false', MAX_CONNECTIONS: String(CONNECTIONS * 2), MAX_CONNECTIONS_PER_ADDRESS: String(CONNECTIONS * 2) };
-  const on = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true' });
+  const on = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true', METRICS_TOKEN });
   const off = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'false' });
   // Shedding on, every refusal told the same 1 s (no spread): what the spread of Retry-After is worth.
   const flat = await spawnComposure(dbFile, { ...env, ADMISSION_ENABLED: 'true', ADMISSION_RETRY_AFTER_MAX_S: '1' });
@@ -246,10 +254,13 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
     const honourOns: Phase[] = [];
     const honourFlats: Phase[] = [];
     const honourOffs: Phase[] = [];
+    // What the shedding server's limits had found by the end of each flood.
+    const learnt: { limit: number; turnBudget: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       capOns.push(await phase(on, CAPACITY_CONNECTIONS, true, false));
       capOffs.push(await phase(off, CAPACITY_CONNECTIONS, true, false));
       honourOns.push(await phase(on, CONNECTIONS, true, true));
+      learnt.push(await admissionGauges(on));
       honourFlats.push(await phase(flat, CONNECTIONS, true, false));
       honourOffs.push(await phase(off, CONNECTIONS, true, true));
     }
@@ -296,6 +307,7 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
           capacityOn: capOns.map((c) => Math.round(c.okPerSec)),
           capacityOff: capOffs.map((c) => Math.round(c.okPerSec)),
           unspread: round(honourFlats[mid] ?? honourFlats[0]!),
+          learnt,
         },
       }),
       'overload/p99': result({
