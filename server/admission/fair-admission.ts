@@ -284,9 +284,10 @@ export function createFairAdmission<T>(opts: FairAdmissionOptions<T>) {
         // listen queue (libuv accepts one per turn), /healthz waits. So a
         // turn that has run for half the queue timeout (a request read next
         // may have arrived as this one began) and started its budget of
-        // requests is full: a request of a share that already started its even part
-        // of this turn's requests is refused; a share that used less of the
-        // turn (a small tenant, however many it sent at once) is served.
+        // requests is full: a request of a share that already started its
+        // even part of this turn's requests is refused; a share that used
+        // less of the turn (a small tenant, however many it sent at once) is
+        // served.
         if (turnStarted >= budget.current && at - since > queueTimeoutMs / 2 && share.turn === turn && share.started * turnShares.length >= turnStarted) {
           const entry: Entry<T> = { item, arrivedAt: since, deadline: at, share };
           // A request known to have arrived during the turn (`arrivedAt`
