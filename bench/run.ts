@@ -6,6 +6,7 @@
  *   npm run bench                 all of them but postgres
  *   npm run bench -- cached-hit   only the named ones
  *   npm run bench -- postgres     the PostgreSQL rows beside SQLite's (a server on 127.0.0.1:5432, or BENCH_POSTGRES_URL)
+ *   npm run bench -- overload-postgres   the overload bench on PostgreSQL (the same server)
  */
 import { cpus } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { cacheEntryMemory } from './cases/cache-entry-memory.js';
 import { idempotentWrite } from './cases/idempotent-write.js';
 import { clientOverhead } from './cases/client-overhead.js';
 import { peers } from './cases/peers.js';
-import { overload } from './cases/overload.js';
+import { overload, overloadOnPostgres } from './cases/overload.js';
 import { postgres } from './cases/postgres.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -48,11 +49,12 @@ const cases: Record<string, () => Promise<BenchResult | Record<string, BenchResu
   'cache-entry-memory': () => cacheEntryMemory(),
   peers: () => peers(smallDb(), RUNS),
   overload: () => overload(smallDb()),
+  'overload-postgres': () => overloadOnPostgres(),
   postgres: () => postgres(smallDb(), RUNS),
 };
 
-// Run only when named: it needs a PostgreSQL server and takes longer than the rest together.
-const NAMED_ONLY = new Set(['postgres']);
+// Run only when named: they need a PostgreSQL server, and postgres takes longer than the rest together.
+const NAMED_ONLY = new Set(['postgres', 'overload-postgres']);
 
 const only = process.argv.slice(2);
 const unknown = only.filter((id) => !(id in cases));

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createAdmission } from '../../server/admission/index.js';
 import { loadConfig } from '../../server/config.js';
 import { spawnComposure } from '../support/composure.js';
+import { benchDatabase } from '../support/dialects.js';
 import { ALICE, input } from '../support/fixtures.js';
 import { median } from '../support/load.js';
 import { percentile, rawLoad } from '../support/raw-load.js';
@@ -359,5 +360,21 @@ export async function overload(dbFile: string): Promise<Record<string, BenchResu
     };
   } finally {
     await Promise.all([on.stop(), off.stop(), flat.stop()]);
+  }
+}
+
+/**
+ * `npm run bench -- overload-postgres`: the same on a PostgreSQL database
+ * of its own (created, seeded as the SQLite file is, and dropped), where
+ * a request waits on the database and the concurrency limit, not only the
+ * turn budget, has something to bind.
+ */
+export async function overloadOnPostgres(): Promise<Record<string, BenchResult>> {
+  const db = await benchDatabase('postgres', 'overload', 1000);
+  try {
+    const results = await overload(db.url);
+    return Object.fromEntries(Object.entries(results).map(([id, r]) => [id.replace(/^overload\//, 'overload-postgres/'), r]));
+  } finally {
+    await db.drop();
   }
 }
