@@ -46,6 +46,10 @@ interface Conn {
   buffer: Buffer;
   sentAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** A request is out on `socket` and not answered yet. */
+  waiting: boolean;
+  /** Answers read on `socket`: a connection that has answered before may have been closed as idle just as a request went out. */
+  answers: number;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -118,6 +122,17 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     if (--open === 0) finish();
   };
 
+  /** Replaces the connection's socket with a new connection, as a client does. */
+  const reconnect = (conn: Conn) => {
+    conn.socket.removeAllListeners();
+    conn.socket.destroy();
+    conn.socket = connect({ host: hostname, port: Number(port) });
+    conn.socket.setNoDelay(true);
+    conn.buffer = Buffer.alloc(0);
+    conn.answers = 0;
+    listen(conn);
+  };
+
   const send = (conn: Conn) => {
     if (performance.now() >= until) {
       conn.socket.destroy();
@@ -127,16 +142,10 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     // The server closes a keep-alive connection idle past its keepAliveTimeout
     // (a client waiting out a long Retry-After): a client opens a new one and
     // sends on it, and the time to connect (the listen queue) counts in the answer's.
-    if (conn.socket.destroyed || conn.socket.readyState !== 'open') {
-      conn.socket.removeAllListeners();
-      conn.socket.destroy();
-      conn.socket = connect({ host: hostname, port: Number(port) });
-      conn.socket.setNoDelay(true);
-      conn.buffer = Buffer.alloc(0);
-      listen(conn);
-    }
+    if (conn.socket.destroyed || conn.socket.readyState !== 'open') reconnect(conn);
     conn.timer = setTimeout(() => {
       add('timeout');
+      conn.waiting = false;
       conn.socket.removeAllListeners('data');
       conn.socket.destroy();
       // A fresh connection in its place, as a client would open.
@@ -145,11 +154,14 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
         () => closeOne(),
       );
     }, timeoutMs);
+    conn.waiting = true;
     conn.socket.write(request);
   };
 
   const onAnswer = (conn: Conn, status: number, headers: string, body: Buffer) => {
     clearTimeout(conn.timer);
+    conn.waiting = false;
+    conn.answers++;
     const ms = performance.now() - conn.sentAt;
     add(String(status));
     allMs.push(ms);
@@ -190,10 +202,25 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
       onAnswer(conn, Number(headers.slice(9, 12)), headers, body);
     });
     socket.on('error', () => undefined);
+    // Closed with a request out and nothing of its answer read, on a
+    // connection that had answered before: the server closed it as idle
+    // before it read the request (its keep-alive timer ran first on a
+    // stalled loop, or its close crossed the request). Sent again at once
+    // on a new connection, as a client retries a GET on a reused
+    // connection; its latency counts from the first send.
+    socket.on('close', () => {
+      if (socket !== conn.socket || !conn.waiting || conn.answers === 0 || conn.buffer.length > 0) return;
+      clearTimeout(conn.timer);
+      conn.waiting = false;
+      const sentAt = conn.sentAt;
+      // The socket is closed: send connects anew.
+      send(conn);
+      conn.sentAt = sentAt;
+    });
   };
 
   const attach = (socket: Socket) => {
-    const conn: Conn = { socket, buffer: Buffer.alloc(0), sentAt: 0, timer: undefined };
+    const conn: Conn = { socket, buffer: Buffer.alloc(0), sentAt: 0, timer: undefined, waiting: false, answers: 1 };
     listen(conn);
     send(conn);
   };
