@@ -12,14 +12,15 @@ describe('rawLoad', () => {
     // (Content-Length, not chunked: the load generator reads bodies by length.)
     const refusal = '{"error":{"data":{"reason":"overloaded"}}}';
     let n = 0;
-    server = createServer((req, res) => {
+    const http = createServer((req, res) => {
       if (req.url === '/healthz') res.writeHead(200, { 'content-length': 0 }).end();
       else if (n++ % 2 === 0) res.writeHead(503, { 'retry-after': '1', 'content-length': refusal.length }).end(refusal);
       else res.writeHead(200, { 'content-length': 2 }).end('{}');
     });
-    server.keepAliveTimeout = 100;
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    http.keepAliveTimeout = 100;
+    server = http;
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
 
     const r = await rawLoad({ url: `http://127.0.0.1:${port}`, path: '/', headers: {}, connections: 4, durationMs: 3500, honourRetryAfter: true });
 
@@ -54,7 +55,7 @@ describe('rawLoad', () => {
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port } = server!.address() as AddressInfo;
 
     const r = await rawLoad({ url: `http://127.0.0.1:${port}`, path: '/', headers: {}, connections: 2, durationMs: 1000, honourRetryAfter: true });
     for (const socket of sockets) socket.destroy();
