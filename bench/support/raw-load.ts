@@ -45,11 +45,10 @@ interface Conn {
   socket: Socket;
   buffer: Buffer;
   sentAt: number;
+  /** The timeout of the request out on `socket`; undefined while none is. */
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** A request is out on `socket` and not answered yet. */
-  waiting: boolean;
-  /** Answers read on `socket`: a connection that has answered before may have been closed as idle just as a request went out. */
-  answers: number;
+  /** `socket` has answered before: closed with a request out, it may have been closed as idle just as the request went out. */
+  answered: boolean;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -129,7 +128,7 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     conn.socket = connect({ host: hostname, port: Number(port) });
     conn.socket.setNoDelay(true);
     conn.buffer = Buffer.alloc(0);
-    conn.answers = 0;
+    conn.answered = false;
     listen(conn);
   };
 
@@ -145,7 +144,7 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     if (conn.socket.destroyed || conn.socket.readyState !== 'open') reconnect(conn);
     conn.timer = setTimeout(() => {
       add('timeout');
-      conn.waiting = false;
+      conn.timer = undefined;
       conn.socket.removeAllListeners('data');
       conn.socket.destroy();
       // A fresh connection in its place, as a client would open.
@@ -154,14 +153,13 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
         () => closeOne(),
       );
     }, timeoutMs);
-    conn.waiting = true;
     conn.socket.write(request);
   };
 
   const onAnswer = (conn: Conn, status: number, headers: string, body: Buffer) => {
     clearTimeout(conn.timer);
-    conn.waiting = false;
-    conn.answers++;
+    conn.timer = undefined;
+    conn.answered = true;
     const ms = performance.now() - conn.sentAt;
     add(String(status));
     allMs.push(ms);
@@ -209,9 +207,9 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
     // on a new connection, as a client retries a GET on a reused
     // connection; its latency counts from the first send.
     socket.on('close', () => {
-      if (socket !== conn.socket || !conn.waiting || conn.answers === 0 || conn.buffer.length > 0) return;
+      if (socket !== conn.socket || conn.timer === undefined || !conn.answered || conn.buffer.length > 0) return;
       clearTimeout(conn.timer);
-      conn.waiting = false;
+      conn.timer = undefined;
       const sentAt = conn.sentAt;
       // The socket is closed: send connects anew.
       send(conn);
@@ -220,7 +218,7 @@ export async function rawLoad(opts: RawLoadOptions): Promise<RawLoadResult> {
   };
 
   const attach = (socket: Socket) => {
-    const conn: Conn = { socket, buffer: Buffer.alloc(0), sentAt: 0, timer: undefined, waiting: false, answers: 1 };
+    const conn: Conn = { socket, buffer: Buffer.alloc(0), sentAt: 0, timer: undefined, answered: true };
     listen(conn);
     send(conn);
   };
